@@ -1,0 +1,137 @@
+"""create_app(settings) -> FastAPI: routers, static files, middleware, error mapping."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from forum.config import Settings
+from forum.db import make_engine
+from forum.errors import DomainError
+from forum.media.images import ImageStore
+from forum.middleware import SiteMiddleware
+from forum.routes import accounts, admin, api, boards, media, notifications
+from forum.routes.deps import CSRF_COOKIE
+from forum.templating import TEMPLATE_DIR, make_templates
+
+log = logging.getLogger("forum")
+STATIC_DIR = TEMPLATE_DIR.parent / "static"
+
+_STATUS_TITLES = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的操作",
+    409: "操作冲突",
+    413: "内容过大",
+    422: "提交的内容有误",
+    429: "操作太频繁",
+    500: "服务器出错了",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="社区吧 API",
+        version="1",
+        description="嘉园一里社区吧: boards, topics, numbered floors and replies. Token auth: "
+        "POST /api/v1/tokens, then `Authorization: Bearer <token>`.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+    app.state.templates = make_templates()
+    app.state.images = ImageStore(
+        settings.upload_dir,
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_image_pixels,
+        thumb_size=settings.thumbnail_size,
+    )
+    app.add_middleware(
+        SiteMiddleware,
+        csrf_cookie=CSRF_COOKIE,
+        secure_cookies=settings.https_only_cookies,
+        max_body=settings.max_request_bytes,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (boards, accounts, notifications, admin, media):
+        app.include_router(module.router)
+    app.include_router(api.router)
+    _install_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    if request.headers.get("hx-request") == "true":
+        # htmx swaps this into the toast area (see layout.html's htmx-config).
+        return HTMLResponse(
+            f'<div class="toast toast-error" role="alert">{_escape(message)}</div>',
+            status_code=status,
+            headers={"HX-Retarget": "#toast", "HX-Reswap": "innerHTML"},
+        )
+    templates = request.app.state.templates
+    context: dict[str, Any] = {
+        "status": status,
+        "title": _STATUS_TITLES.get(status, "出错了"),
+        "message": message,
+        "user": request.state._state.get("user"),
+        "csrf_token": request.state._state.get("csrf_token", ""),
+        "unread": 0,
+        "settings": request.app.state.settings,
+        "is_htmx": False,
+    }
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)  # type: ignore[no-any-return]
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 and _wants_json(request) else None
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+        return _error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            errors = [
+                {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                for e in exc.errors()
+            ]
+            return JSONResponse({"detail": errors}, status_code=422)
+        return _error_page(request, 422, "提交的内容格式不正确，请检查后重试")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = {404: "页面不存在", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
+        if _wants_json(request):
+            detail = exc.detail if exc.status_code not in (404, 405) else message
+            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        return _error_page(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _wants_json(request):
+            return JSONResponse({"detail": "服务器内部错误"}, status_code=500)
+        return _error_page(request, 500, "服务器内部错误，请稍后再试")

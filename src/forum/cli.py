@@ -1,0 +1,113 @@
+"""The `forum` command: serve, migrate, createadmin, seed-demo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from forum.config import Settings
+from forum.db import make_engine, session_scope
+
+app = typer.Typer(
+    help="社区吧: resident forum and 民情 case platform.", no_args_is_help=True, add_completion=False
+)
+console = Console()
+
+
+def _migrate(settings: Settings) -> None:
+    from forum.migrate import upgrade
+
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = Settings()
+    _migrate(settings)
+    console.print(f"[green]数据库已是最新版本[/green] ({_safe_url(settings)})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[int | None, typer.Option(help="uvicorn worker processes")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="load the 嘉园一里 demo data if the database is empty")
+    ] = False,
+) -> None:
+    """Migrate, then serve the site with uvicorn."""
+    import uvicorn
+
+    settings = Settings()
+    _migrate(settings)
+    settings.resolved_secret_key  # noqa: B018 - create the key once, before workers race for it
+    if demo:
+        from forum.demo.seed import seed_demo
+
+        engine = make_engine(settings)
+        seed_demo(engine, settings, console=console, only_if_empty=True)
+        engine.dispose()
+    host, port = host or settings.host, port or settings.port
+    console.print(f"社区吧 running at [bold]http://{host}:{port}/[/bold]  ({_safe_url(settings)})")
+    uvicorn.run(
+        "forum.asgi:app",
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
+def createadmin(
+    username: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an administrator account (or make an existing user an administrator)."""
+    from forum.accounts import service
+    from forum.accounts.models import RoleName
+    from forum.errors import DomainError, NotFound
+
+    settings = Settings()
+    _migrate(settings)
+    engine = make_engine(settings)
+    try:
+        with session_scope(engine, write=True) as session:
+            try:
+                user = service.get_user_by_name(session, username)
+                user.role = RoleName.ADMIN
+                console.print(f"已将 [bold]{user.username}[/bold] 设为管理员")
+            except NotFound:
+                user = service.register(session, username=username, password=password, role=RoleName.ADMIN)
+                console.print(f"已创建管理员 [bold]{user.username}[/bold]")
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from None
+
+
+@app.command("seed-demo")
+def seed_demo_command(
+    force: Annotated[bool, typer.Option(help="add the demo data even if there are topics already")] = False,
+) -> None:
+    """Load the 嘉园一里 demo community: boards, residents, staff, topics and replies."""
+    from forum.demo.seed import seed_demo
+
+    settings = Settings()
+    _migrate(settings)
+    engine = make_engine(settings)
+    seed_demo(engine, settings, console=console, only_if_empty=not force)
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.resolved_database_url
+    if "@" in url:  # hide the password
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

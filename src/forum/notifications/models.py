@@ -1,0 +1,31 @@
+"""The in-app inbox: someone replied to my topic, to my floor, or mentioned me."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from forum.timeutil import AwareDateTime, utcnow
+
+
+class NotificationKind(StrEnum):
+    REPLY_TOPIC = "reply_topic"
+    REPLY_FLOOR = "reply_floor"
+    MENTION = "mention"
+    FOLLOWED_TOPIC = "followed_topic"
+
+
+class Notification(SQLModel, table=True):
+    __table_args__ = (Index("ix_notification_inbox", "user_id", "read_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    kind: str = Field(max_length=20)
+    actor_id: int = Field(foreign_key="user.id")
+    topic_id: int = Field(foreign_key="topic.id")
+    post_id: int = Field(foreign_key="post.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime(), nullable=False))
+    read_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))

@@ -1,0 +1,65 @@
+"""The Jinja2 environment and the page context every UI route renders with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from forum import labels, policy
+from forum.accounts.models import User
+from forum.notifications import service as notifications
+from forum.routes.deps import CurrentUser, SessionDep
+from forum.timeutil import humanize, local
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    env = templates.env
+    env.filters["ago"] = humanize
+    env.filters["localtime"] = lambda value, fmt="%Y-%m-%d %H:%M": local(value).strftime(fmt)
+    env.globals["labels"] = labels
+    env.globals["Action"] = policy.Action
+    env.globals["can"] = policy.can
+    env.globals["can_edit_post"] = policy.can_edit_post
+    return templates
+
+
+class Page:
+    """What a UI route needs to answer with HTML: the request, the session and the user."""
+
+    def __init__(self, request: Request, session: Session, user: User | None) -> None:
+        self.request = request
+        self.session = session
+        self.user = user
+
+    @property
+    def is_htmx(self) -> bool:
+        return self.request.headers.get("hx-request") == "true"
+
+    def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        request = self.request
+        unread = notifications.unread_count(self.session, user=self.user) if self.user else 0
+        context.update(
+            user=self.user,
+            csrf_token=request.state.csrf_token,
+            unread=unread,
+            settings=request.app.state.settings,
+            is_htmx=self.is_htmx,
+        )
+        return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, name, context, status_code=status_code
+        )
+
+
+def get_page(request: Request, session: SessionDep, user: CurrentUser) -> Page:
+    return Page(request, session, user)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
