@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
+    # Writing requests admitted at once per process (see routes.deps.write_gate): well under the
+    # 40 threads of Starlette's pool.
+    app.state.write_concurrency = 1 if app.state.engine.dialect.name == "sqlite" else 16
     app.state.templates = make_templates()
     app.state.images = ImageStore(
         settings.upload_dir,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from factories import make_board, make_reply, make_topic, make_user
 from sqlmodel import select
 
+from factories import make_board, make_reply, make_topic, make_user
 from forum.accounts.models import RoleName
 from forum.boards import queries, service
 from forum.boards.models import Post, PostRevision, Topic
@@ -25,7 +25,7 @@ def world(session):  # type: ignore[no-untyped-def]
 
 class TestCreateTopic:
     def test_topic_is_floor_one_with_tags_and_counts(self, session, world):  # type: ignore[no-untyped-def]
-        board, alice, *_ , topic = world
+        board, alice, *_, topic = world
         first = service.first_post(session, topic)
         assert first.floor == 1 and first.author_id == alice.id
         session.refresh(board)
@@ -33,10 +33,17 @@ class TestCreateTopic:
         view = queries.topic_page(session, topic=topic, viewer=None)
         assert [t.name for t in view.tags] == ["小区停车"]
 
-    @pytest.mark.parametrize(("title", "body", "field"), [
-        ("", "内容", "title"), ("   ", "内容", "title"), ("标" * 61, "内容", "title"),
-        ("标题", "", "body"), ("标题", "字" * 10_001, "body"), ("标题", "\u200b\u202e", "body"),
-    ])
+    @pytest.mark.parametrize(
+        ("title", "body", "field"),
+        [
+            ("", "内容", "title"),
+            ("   ", "内容", "title"),
+            ("标" * 61, "内容", "title"),
+            ("标题", "", "body"),
+            ("标题", "字" * 10_001, "body"),
+            ("标题", "\u200b\u202e", "body"),
+        ],
+    )
     def test_invalid_title_or_body_is_refused(self, session, world, title, body, field):  # type: ignore[no-untyped-def]
         board, alice, *_ = world
         with pytest.raises(Invalid) as exc:
@@ -46,12 +53,15 @@ class TestCreateTopic:
     def test_unknown_tag_is_refused_not_dropped(self, session, world):  # type: ignore[no-untyped-def]
         board, alice, *_ = world
         with pytest.raises(Invalid, match="未知的分类标签"):
-            service.create_topic(session, actor=alice, board=board, title="标题", body="内容", tags=["外星人"])
+            service.create_topic(
+                session, actor=alice, board=board, title="标题", body="内容", tags=["外星人"]
+            )
 
     def test_tags_by_name_or_slug(self, session, world):  # type: ignore[no-untyped-def]
         board, alice, *_ = world
-        topic = service.create_topic(session, actor=alice, board=board, title="狗", body="狗叫",
-                                     tags=["不文明养狗", "huanjing"])
+        topic = service.create_topic(
+            session, actor=alice, board=board, title="狗", body="狗叫", tags=["不文明养狗", "huanjing"]
+        )
         tags = queries.tags_by_topic(session, [topic.id])[topic.id]
         assert [t.name for t in tags] == ["不文明养狗", "环境整治"]
 
@@ -71,11 +81,17 @@ class TestCreateTopic:
     def test_markup_is_rendered_and_html_is_inert(self, session, world):  # type: ignore[no-untyped-def]
         board, alice, *_ = world
         topic = service.create_topic(
-            session, actor=alice, board=board, title="<script>alert(1)</script>",
-            body='**加粗** <img src=x onerror=alert(1)> [x](javascript:alert(1)) https://example.org')
+            session,
+            actor=alice,
+            board=board,
+            title="<script>alert(1)</script>",
+            body="**加粗** <img src=x onerror=alert(1)> [x](javascript:alert(1)) https://example.org",
+        )
         post = service.first_post(session, topic)
         assert "<strong>加粗</strong>" in post.body_html
-        assert "<img" not in post.body_html and "javascript:" not in post.body_html.replace("[x](javascript", "")
+        assert "<img" not in post.body_html and "javascript:" not in post.body_html.replace(
+            "[x](javascript", ""
+        )
         assert 'href="https://example.org"' in post.body_html
         assert topic.title == "<script>alert(1)</script>"  # stored as typed, escaped when shown
 
@@ -155,7 +171,7 @@ class TestFloors:
 
 class TestEditAndDelete:
     def test_edit_keeps_revision_and_marks_edited(self, session, world):  # type: ignore[no-untyped-def]
-        _b, alice, *_ , topic = world
+        _b, alice, *_, topic = world
         first = service.first_post(session, topic)
         service.edit_post(session, actor=alice, post=first, body="新的内容", title="新标题")
         assert first.edited_at is not None and topic.title == "新标题"
@@ -232,7 +248,7 @@ class TestNotifications:
         assert notifications.unread_count(session, user=bob) == 0
 
     def test_no_notification_for_own_reply(self, session, world):  # type: ignore[no-untyped-def]
-        _b, alice, *_ , topic = world
+        _b, alice, *_, topic = world
         make_reply(session, topic=topic, author=alice, body="自己顶一下 @七号楼老张")
         assert notifications.inbox(session, user=alice) == []
 
@@ -240,12 +256,12 @@ class TestNotifications:
 class TestModeration:
     @pytest.mark.parametrize("flag", ["is_pinned", "is_featured", "is_locked"])
     def test_residents_cannot_moderate(self, session, world, flag):  # type: ignore[no-untyped-def]
-        _b, alice, *_ , topic = world
+        _b, alice, *_, topic = world
         with pytest.raises(NotPermitted):
             service.set_topic_flag(session, actor=alice, topic=topic, flag=flag, value=True)
 
     def test_pinned_topics_come_first(self, session, world):  # type: ignore[no-untyped-def]
-        board, alice, bob, staff, topic = world
+        board, _alice, bob, staff, topic = world
         newer = make_topic(session, board=board, author=bob, title="新帖")
         service.set_topic_flag(session, actor=staff, topic=topic, flag="is_pinned", value=True)
         session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from factories import (
     PASSWORD,
     csrf,
@@ -16,7 +17,6 @@ from factories import (
     make_topic,
     make_user,
 )
-
 from forum.accounts.models import RoleName
 from forum.app import create_app
 
@@ -36,8 +36,15 @@ class TestBrowsing:
     def test_public_pages_render(self, client, world, htmx):  # type: ignore[no-untyped-def]
         *_, topic = world
         headers = {"HX-Request": "true"} if htmx else {}
-        for url in ("/", "/b/yishi", f"/t/{topic.id}", "/login", "/register", "/u/七号楼老张",
-                    "/b/yishi?tag=tingche"):
+        for url in (
+            "/",
+            "/b/yishi",
+            f"/t/{topic.id}",
+            "/login",
+            "/register",
+            "/u/七号楼老张",
+            "/b/yishi?tag=tingche",
+        ):
             response = client.get(url, headers=headers)
             assert response.status_code == 200, url
             assert "社区吧" in response.text
@@ -52,8 +59,17 @@ class TestBrowsing:
         assert "forum_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
     def test_unknown_ids_are_chinese_404s(self, client, world):  # type: ignore[no-untyped-def]
-        for url in ("/t/999999", "/b/nope", "/u/nobody", "/p/424242", "/t/abc", "/nowhere",
-                    "/t/1/floor/0", "/media/zzz.jpg", "/t/99999999999999999999999"):
+        for url in (
+            "/t/999999",
+            "/b/nope",
+            "/u/nobody",
+            "/p/424242",
+            "/t/abc",
+            "/nowhere",
+            "/t/1/floor/0",
+            "/media/zzz.jpg",
+            "/t/99999999999999999999999",
+        ):
             response = client.get(url)
             assert response.status_code in (404, 422), url
             assert "<html" in response.text and ("不存在" in response.text or "有误" in response.text), url
@@ -90,8 +106,11 @@ class TestBrowsing:
 
 class TestAccounts:
     def test_register_logs_in_and_session_survives_restart(self, client, settings, world):  # type: ignore[no-untyped-def]
-        response = form_post(client, "/register", {"username": "新居民", "password": "pass-word-123",
-                                                   "password2": "pass-word-123"})
+        response = form_post(
+            client,
+            "/register",
+            {"username": "新居民", "password": "pass-word-123", "password2": "pass-word-123"},
+        )
         assert response.status_code == 303
         session_cookie = client.cookies["forum_session"]
         assert "新居民" in client.get("/").text
@@ -110,13 +129,20 @@ class TestAccounts:
         assert response.status_code == 409 and "已被注册" in response.text
         assert 'value="JIAYUAN_MAMA"' in response.text
 
-    @pytest.mark.parametrize(("username", "password", "message"), [
-        ("a", "pass-word-123", "用户名"), ("有 空格", "pass-word-123", "用户名"),
-        ("<script>", "pass-word-123", "用户名"), ("居民甲", "short", "至少"), ("居民甲", "aaaaaaaa", "太简单"),
-    ])
+    @pytest.mark.parametrize(
+        ("username", "password", "message"),
+        [
+            ("a", "pass-word-123", "用户名"),
+            ("有 空格", "pass-word-123", "用户名"),
+            ("<script>", "pass-word-123", "用户名"),
+            ("居民甲", "short", "至少"),
+            ("居民甲", "aaaaaaaa", "太简单"),
+        ],
+    )
     def test_bad_registration_explains(self, client, world, username, password, message):  # type: ignore[no-untyped-def]
-        response = form_post(client, "/register", {"username": username, "password": password,
-                                                   "password2": password})
+        response = form_post(
+            client, "/register", {"username": username, "password": password, "password2": password}
+        )
         assert response.status_code == 400 and message in response.text
 
     def test_login_rotates_session_and_logout_ends_it(self, client, world):  # type: ignore[no-untyped-def]
@@ -137,14 +163,18 @@ class TestAccounts:
 
     def test_login_next_cannot_leave_the_site(self, client, world):  # type: ignore[no-untyped-def]
         for target in ("https://evil.example/", "//evil.example/", "/\\evil"):
-            response = form_post(client, "/login", {"username": "七号楼老张", "password": PASSWORD,
-                                                    "next": target})
+            response = form_post(
+                client, "/login", {"username": "七号楼老张", "password": PASSWORD, "next": target}
+            )
             assert response.headers["location"] == "/"
 
     def test_private_data_visible_to_owner_and_staff_only(self, client, make_client, session, world):  # type: ignore[no-untyped-def]
         login(client, "七号楼老张")
-        form_post(client, "/me/household", {"building": "7", "unit": "2", "room": "301",
-                                              "real_name": "张建国", "phone": "13800001111"})
+        form_post(
+            client,
+            "/me/household",
+            {"building": "7", "unit": "2", "room": "301", "real_name": "张建国", "phone": "13800001111"},
+        )
         assert "13800001111" in client.get("/u/七号楼老张").text
         stranger = make_client()
         login(stranger, "jiayuan_mama")
@@ -154,25 +184,33 @@ class TestAccounts:
         login(staff, "社工小李")
         queue = staff.get("/admin/households").text
         assert "13800001111" in queue and "7号楼" in queue
-        household_id = re.search(r'/admin/households/(\d+)', queue).group(1)  # type: ignore[union-attr]
-        assert form_post(staff, f"/admin/households/{household_id}", {"decision": "approve"}).status_code == 303
+        household_id = re.search(r"/admin/households/(\d+)", queue).group(1)  # type: ignore[union-attr]
+        assert (
+            form_post(staff, f"/admin/households/{household_id}", {"decision": "approve"}).status_code == 303
+        )
         assert "已认证住户" in make_client().get("/u/七号楼老张").text
         # A resident cannot review.
-        assert form_post(stranger, f"/admin/households/{household_id}", {"decision": "approve"}).status_code == 403
+        assert (
+            form_post(stranger, f"/admin/households/{household_id}", {"decision": "approve"}).status_code
+            == 403
+        )
 
 
 class TestPosting:
     def test_post_topic_with_tags(self, client, world):  # type: ignore[no-untyped-def]
         login(client, "jiayuan_mama")
-        response = form_post(client, "/b/yishi/new", {"title": "电梯又坏了", "body": "3号楼电梯\n第二行",
-                                                        "tags": ["wuye"]})
+        response = form_post(
+            client, "/b/yishi/new", {"title": "电梯又坏了", "body": "3号楼电梯\n第二行", "tags": ["wuye"]}
+        )
         assert response.status_code == 303
         page = client.get(response.headers["location"]).text
         assert "电梯又坏了" in page and "物业矛盾" in page and "3号楼电梯<br" in page
 
     def test_invalid_topic_keeps_the_draft(self, client, world):  # type: ignore[no-untyped-def]
         login(client, "jiayuan_mama")
-        response = form_post(client, "/b/yishi/new", {"title": "", "body": "我写了很长的草稿", "tags": ["wuye"]})
+        response = form_post(
+            client, "/b/yishi/new", {"title": "", "body": "我写了很长的草稿", "tags": ["wuye"]}
+        )
         assert response.status_code == 400
         assert "请填写标题" in response.text and "我写了很长的草稿" in response.text
         assert re.search(r'value="wuye"\s+checked', response.text)
@@ -204,7 +242,7 @@ class TestPosting:
         assert response.status_code == 409 and "锁定" in response.text
 
     def test_reply_to_deleted_topic_is_refused(self, client, session, world):  # type: ignore[no-untyped-def]
-        _b, alice, *_ , topic = world
+        _b, alice, *_, topic = world
         from forum.boards import service
 
         service.delete_topic(session, actor=alice, topic=topic)
@@ -241,11 +279,17 @@ class TestPosting:
 
         first = service.first_post(session, topic)
         login(client, "jiayuan_mama")
-        response = client.post(f"/p/{first.id}/like", data={"on": "1"},
-                               headers={"HX-Request": "true", "X-CSRF-Token": csrf(client)})
+        response = client.post(
+            f"/p/{first.id}/like",
+            data={"on": "1"},
+            headers={"HX-Request": "true", "X-CSRF-Token": csrf(client)},
+        )
         assert response.status_code == 200 and "赞 1" in response.text and "<html" not in response.text
-        again = client.post(f"/p/{first.id}/like", data={"on": "1"},
-                            headers={"HX-Request": "true", "X-CSRF-Token": csrf(client)})
+        again = client.post(
+            f"/p/{first.id}/like",
+            data={"on": "1"},
+            headers={"HX-Request": "true", "X-CSRF-Token": csrf(client)},
+        )
         assert "赞 1" in again.text
 
     def test_notification_shows_in_header_and_inbox(self, client, make_client, world):  # type: ignore[no-untyped-def]
@@ -261,15 +305,27 @@ class TestPosting:
 
 
 class TestCsrf:
-    @pytest.mark.parametrize("path", ["/register", "/login", "/logout", "/b/yishi/new", "/t/{t}/reply",
-                                      "/t/{t}/follow", "/t/{t}/moderate", "/admin/boards"])
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/register",
+            "/login",
+            "/logout",
+            "/b/yishi/new",
+            "/t/{t}/reply",
+            "/t/{t}/follow",
+            "/t/{t}/moderate",
+            "/admin/boards",
+        ],
+    )
     def test_form_posts_without_token_are_refused(self, client, world, path):  # type: ignore[no-untyped-def]
         *_, topic = world
         login(client, "社工小李")
         url = path.format(t=topic.id)
         for data in ({}, {"csrf_token": "forged"}):
-            response = client.post(url, data={**data, "body": "x", "title": "x", "action": "pin"},
-                                   follow_redirects=False)
+            response = client.post(
+                url, data={**data, "body": "x", "title": "x", "action": "pin"}, follow_redirects=False
+            )
             assert response.status_code == 403, url
             assert "请刷新页面" in response.text
 
@@ -278,8 +334,9 @@ class TestCsrf:
         other = make_client()
         token = csrf(other)
         login(client, "jiayuan_mama")
-        response = client.post(f"/t/{topic.id}/reply", data={"csrf_token": token, "body": "x"},
-                               follow_redirects=False)
+        response = client.post(
+            f"/t/{topic.id}/reply", data={"csrf_token": token, "body": "x"}, follow_redirects=False
+        )
         assert response.status_code == 403
 
 
@@ -304,12 +361,19 @@ class TestStaff:
     def test_admin_manages_boards_and_categories(self, client, session, world):  # type: ignore[no-untyped-def]
         make_user(session, "管理员", role=RoleName.ADMIN)
         login(client, "管理员")
-        assert form_post(client, "/admin/boards", {"slug": "tiaozao", "name": "跳蚤市场",
-                                                   "description": "闲置换物"}).status_code == 303
+        assert (
+            form_post(
+                client, "/admin/boards", {"slug": "tiaozao", "name": "跳蚤市场", "description": "闲置换物"}
+            ).status_code
+            == 303
+        )
         assert "跳蚤市场" in client.get("/").text
         response = form_post(client, "/admin/boards", {"slug": "tiaozao", "name": "重复"})
         assert response.status_code == 409 and "已被其他版块使用" in response.text
-        assert form_post(client, "/admin/categories", {"slug": "jiaotong", "name": "交通出行"}).status_code == 303
+        assert (
+            form_post(client, "/admin/categories", {"slug": "jiaotong", "name": "交通出行"}).status_code
+            == 303
+        )
         assert "交通出行" in client.get("/admin").text
 
     def test_staff_cannot_open_admin(self, client, world):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,12 @@ from forum.timeutil import utcnow
 class Upload:
     filename: str
     data: bytes
+
+
+def _execute(session: Session, statement: Any) -> Any:
+    """Run a bulk UPDATE/DELETE. Callers refresh what they hold, so SQLAlchemy need not try to
+    synchronise in-memory objects (which costs a SELECT or an evaluation per statement)."""
+    return session.execute(statement, execution_options={"synchronize_session": False})
 
 
 # --- text rules ----------------------------------------------------------------------------------
@@ -344,10 +351,11 @@ def create_topic(
     for category in categories:
         session.add(TopicTag(topic_id=topic.id, category_id=category.id))  # type: ignore[arg-type]
     _store_images(session, store=store, actor=user, post=post, uploads=uploads, limit=max_images)
-    session.execute(
+    _execute(
+        session,
         update(Board)
         .where(col(Board.id) == board.id)
-        .values(topic_count=Board.topic_count + 1, post_count=Board.post_count + 1)
+        .values(topic_count=Board.topic_count + 1, post_count=Board.post_count + 1),
     )
     session.add(TopicFollow(topic_id=topic.id, user_id=user.id))  # type: ignore[arg-type]
     notifications.notify_mentions(session, actor=user, topic=topic, post=post, exclude=set())
@@ -399,7 +407,8 @@ def reply(
         quoted = get_floor(session, topic, quote_floor)
     now = utcnow()
     if parent is None:
-        floor = session.execute(
+        floor = _execute(
+            session,
             update(Topic)
             .where(
                 col(Topic.id) == topic.id,
@@ -413,7 +422,7 @@ def reply(
                 last_posted_at=now,
                 last_poster_id=user.id,
             )
-            .returning(Topic.floor_count)
+            .returning(Topic.floor_count),
         ).scalar_one_or_none()
         if floor is None:
             # Locked or deleted between our read and the update.
@@ -422,12 +431,13 @@ def reply(
             raise Conflict("该帖子当前不能回复")
     else:
         floor = None
-        session.execute(
+        _execute(
+            session,
             update(Topic)
             .where(col(Topic.id) == topic.id)
-            .values(reply_count=Topic.reply_count + 1, last_posted_at=now, last_poster_id=user.id)
+            .values(reply_count=Topic.reply_count + 1, last_posted_at=now, last_poster_id=user.id),
         )
-        session.execute(update(Post).where(col(Post.id) == parent.id).values(sub_count=Post.sub_count + 1))
+        _execute(session, update(Post).where(col(Post.id) == parent.id).values(sub_count=Post.sub_count + 1))
     post = Post(
         topic_id=topic.id,
         floor=floor,
@@ -442,8 +452,8 @@ def reply(
     session.add(post)
     session.flush()
     _store_images(session, store=store, actor=user, post=post, uploads=uploads, limit=max_images)
-    session.execute(
-        update(Board).where(col(Board.id) == topic.board_id).values(post_count=Board.post_count + 1)
+    _execute(
+        session, update(Board).where(col(Board.id) == topic.board_id).values(post_count=Board.post_count + 1)
     )
     # Keep the in-memory topic in step with the database for the caller.
     session.refresh(topic)
@@ -519,8 +529,9 @@ def delete_post(session: Session, *, actor: User | None, post: Post) -> Topic:
     post.deleted_at = now
     if post.floor == 1:
         topic.deleted_at = now
-        session.execute(
-            update(Board).where(col(Board.id) == topic.board_id).values(topic_count=Board.topic_count - 1)
+        _execute(
+            session,
+            update(Board).where(col(Board.id) == topic.board_id).values(topic_count=Board.topic_count - 1),
         )
     else:
         topic.reply_count = max(0, topic.reply_count - 1)
@@ -545,12 +556,13 @@ def like(session: Session, *, actor: User | None, post: Post, on: bool = True) -
                 session.flush()
         except IntegrityError:
             return post.like_count  # a double click raced us: already liked
-        session.execute(update(Post).where(col(Post.id) == post.id).values(like_count=Post.like_count + 1))
+        _execute(session, update(Post).where(col(Post.id) == post.id).values(like_count=Post.like_count + 1))
     elif not on and exists:
-        session.execute(
-            delete(PostLike).where(col(PostLike.post_id) == post.id, col(PostLike.user_id) == user.id)
+        _execute(
+            session,
+            delete(PostLike).where(col(PostLike.post_id) == post.id, col(PostLike.user_id) == user.id),
         )
-        session.execute(update(Post).where(col(Post.id) == post.id).values(like_count=Post.like_count - 1))
+        _execute(session, update(Post).where(col(Post.id) == post.id).values(like_count=Post.like_count - 1))
     session.flush()
     session.refresh(post)
     return post.like_count
@@ -595,15 +607,17 @@ def move_topic(session: Session, *, actor: User | None, topic: Topic, board: Boa
         return topic
     posts = session.exec(select(func.count()).select_from(Post).where(Post.topic_id == topic.id)).one()
     counts = 1 if topic.deleted_at is None else 0
-    session.execute(
+    _execute(
+        session,
         update(Board)
         .where(col(Board.id) == topic.board_id)
-        .values(topic_count=Board.topic_count - counts, post_count=Board.post_count - posts)
+        .values(topic_count=Board.topic_count - counts, post_count=Board.post_count - posts),
     )
-    session.execute(
+    _execute(
+        session,
         update(Board)
         .where(col(Board.id) == board.id)
-        .values(topic_count=Board.topic_count + counts, post_count=Board.post_count + posts)
+        .values(topic_count=Board.topic_count + counts, post_count=Board.post_count + posts),
     )
     topic.board_id = board.id  # type: ignore[assignment]
     session.flush()

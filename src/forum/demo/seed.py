@@ -24,8 +24,14 @@ DEMO_PASSWORD = "jiayuan-demo"
 ADMIN = "管理员"
 
 
-def seed_demo(engine: Engine, settings: Settings, *, console: Console | None = None,
-              only_if_empty: bool = True, seed: int = 20160101) -> int:
+def seed_demo(
+    engine: Engine,
+    settings: Settings,
+    *,
+    console: Console | None = None,
+    only_if_empty: bool = True,
+    seed: int = 20160101,
+) -> int:
     """Load the demo community; returns the number of topics written (0 if skipped)."""
     console = console or Console()
     with session_scope(engine, write=True) as session:
@@ -46,16 +52,23 @@ def seed_demo(engine: Engine, settings: Settings, *, console: Console | None = N
         for demo in sorted(topics, key=lambda t: -t.days_ago):
             _topic(session, demo, users, by_slug, now, rng)
             progress.advance(task)
-    console.print(f"[green]已写入演示数据[/green]：{len(by_slug)} 个版块，{len(topics)} 个主题，"
-                  f"{sum(len(t.replies) for t in topics)} 条回复")
-    console.print(f"演示账号（密码都是 [bold]{DEMO_PASSWORD}[/bold]）：管理员「{ADMIN}」，"
-                  f"社工「{STAFF[0]}」，居民「{RESIDENTS[0]}」等")
+    console.print(
+        f"[green]已写入演示数据[/green]：{len(by_slug)} 个版块，{len(topics)} 个主题，"
+        f"{sum(len(t.replies) for t in topics)} 条回复"
+    )
+    console.print(
+        f"演示账号（密码都是 [bold]{DEMO_PASSWORD}[/bold]）：管理员「{ADMIN}」，"
+        f"社工「{STAFF[0]}」，居民「{RESIDENTS[0]}」等"
+    )
     return len(topics)
 
 
 def _people(session: Session) -> dict[str, User]:
-    wanted = [(ADMIN, RoleName.ADMIN)] + [(n, RoleName.STAFF) for n in STAFF] + [
-        (n, RoleName.VOLUNTEER if i % 10 == 3 else RoleName.RESIDENT) for i, n in enumerate(RESIDENTS)]
+    wanted = (
+        [(ADMIN, RoleName.ADMIN)]
+        + [(n, RoleName.STAFF) for n in STAFF]
+        + [(n, RoleName.VOLUNTEER if i % 10 == 3 else RoleName.RESIDENT) for i, n in enumerate(RESIDENTS)]
+    )
     users: dict[str, User] = {}
     for i, (name, role) in enumerate(wanted):
         existing = session.exec(select(User).where(User.username_key == name.lower())).first()
@@ -63,9 +76,16 @@ def _people(session: Session) -> dict[str, User]:
         users[name] = user
         # Most residents have had their household verified by staff.
         if role in (RoleName.RESIDENT, RoleName.VOLUNTEER) and i % 3 != 0 and existing is None:
-            session.add(Household(user_id=user.id, building=str(i % 12 + 1), unit=str(i % 4 + 1),  # type: ignore[arg-type]
-                                  room=f"{i % 6 + 1}0{i % 4 + 1}", status=HouseholdStatus.APPROVED,
-                                  reviewed_at=utcnow()))
+            session.add(
+                Household(
+                    user_id=user.id,
+                    building=str(i % 12 + 1),
+                    unit=str(i % 4 + 1),  # type: ignore[arg-type]
+                    room=f"{i % 6 + 1}0{i % 4 + 1}",
+                    status=HouseholdStatus.APPROVED,
+                    reviewed_at=utcnow(),
+                )
+            )
             user.verified_at = utcnow()
     session.flush()
     return users
@@ -75,15 +95,22 @@ def _boards(session: Session, admin: User) -> dict[str, Board]:
     by_slug = {b.slug: b for b in boards.list_boards(session)}
     for slug, name, description, staff_only in BOARDS:
         if slug not in by_slug:
-            by_slug[slug] = boards.create_board(session, actor=admin, slug=slug, name=name,
-                                                description=description, staff_only_topics=staff_only)
+            by_slug[slug] = boards.create_board(
+                session,
+                actor=admin,
+                slug=slug,
+                name=name,
+                description=description,
+                staff_only_topics=staff_only,
+            )
     return by_slug
 
 
 def _topic(session: Session, demo, users, by_slug, now, rng) -> None:  # type: ignore[no-untyped-def]
     author = users[demo.author]
-    topic = boards.create_topic(session, actor=author, board=by_slug[demo.board], title=demo.title,
-                                body=demo.body, tags=demo.tags)
+    topic = boards.create_topic(
+        session, actor=author, board=by_slug[demo.board], title=demo.title, body=demo.body, tags=demo.tags
+    )
     start = now - timedelta(days=demo.days_ago)
     when = start
     stamps: list[tuple[Post, object]] = [(boards.first_post(session, topic), start)]
@@ -95,8 +122,14 @@ def _topic(session: Session, demo, users, by_slug, now, rng) -> None:  # type: i
         sub_when = when
         for sub in reply.subreplies:
             sub_when = min(sub_when + timedelta(minutes=rng.randint(2, 300)), now - timedelta(seconds=30))
-            stamps.append((boards.reply(session, actor=users[sub.author], topic=topic, body=sub.body,
-                                        parent_floor=post.floor), sub_when))
+            stamps.append(
+                (
+                    boards.reply(
+                        session, actor=users[sub.author], topic=topic, body=sub.body, parent_floor=post.floor
+                    ),
+                    sub_when,
+                )
+            )
     for post, stamp in stamps:
         post.created_at = stamp  # type: ignore[assignment]
     topic.created_at = start

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -35,7 +37,31 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_db(request: Request) -> Iterator[Session]:
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+async def write_gate(request: Request) -> AsyncIterator[None]:
+    """Admit a bounded number of writing requests per process before they take a thread.
+
+    A writer that waits for a database lock (SQLite's write lock, a PostgreSQL row lock) blocks
+    its worker thread. Without a bound, enough waiters fill the thread pool and the lock holder
+    cannot get a thread back to commit: everyone waits until the lock times out. Waiting here,
+    in the event loop, costs no thread. SQLite has one writer at a time anyway, so one a process.
+    """
+    if request.method in SAFE_METHODS:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(request.app.state.write_concurrency)
+    async with gate:
+        yield
+
+
+def get_db(
+    request: Request, _gate: Annotated[None, Depends(write_gate, scope="function")]
+) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, rolled back on error."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         db.begin(session, write=request.method not in SAFE_METHODS)
