@@ -76,3 +76,16 @@ def api_token(client: TestClient, username: str, password: str = PASSWORD) -> di
 
 def floors_on_page(html: str) -> list[int]:
     return [int(n) for n in re.findall(r'id="floor-(\d+)"', html)]
+
+
+def make_unit_contact(session: Session, username: str, unit_name: str = "物业公司") -> User:
+    """A user who answers for a unit (units come from the migration's seed)."""
+    from sqlmodel import select
+
+    from forum.cases.models import Unit, UnitMember
+
+    user = make_user(session, username, role=RoleName.UNIT_CONTACT)
+    unit = session.exec(select(Unit).where(Unit.name == unit_name)).one()
+    session.add(UnitMember(unit_id=unit.id, user_id=user.id))  # type: ignore[arg-type]
+    session.commit()
+    return user

@@ -16,7 +16,7 @@ from forum.db import make_engine
 from forum.errors import DomainError
 from forum.media.images import ImageStore
 from forum.middleware import SiteMiddleware
-from forum.routes import accounts, admin, api, boards, media, notifications
+from forum.routes import accounts, admin, api, api_cases, boards, cases, media, notifications
 from forum.routes.deps import CSRF_COOKIE
 from forum.templating import TEMPLATE_DIR, make_templates
 
@@ -67,9 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body=settings.max_request_bytes,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (boards, accounts, notifications, admin, media):
+    for module in (boards, cases, accounts, notifications, admin, media, api, api_cases):
         app.include_router(module.router)
-    app.include_router(api.router)
     _install_error_handlers(app)
     return app
 

@@ -12,14 +12,34 @@ from forum.boards.models import (
     TopicFollow,
     TopicTag,
 )
+from forum.cases.models import (
+    Case,
+    CaseEvent,
+    CaseFollow,
+    CasePost,
+    CaseSupport,
+    CategoryRoute,
+    Meeting,
+    MeetingCase,
+    Unit,
+    UnitMember,
+)
 from forum.notifications.models import Notification
 
 __all__ = [
     "Board",
+    "Case",
+    "CaseEvent",
+    "CaseFollow",
+    "CasePost",
+    "CaseSupport",
     "Category",
+    "CategoryRoute",
     "Household",
     "Image",
     "LoginSession",
+    "Meeting",
+    "MeetingCase",
     "Notification",
     "Post",
     "PostLike",
@@ -28,5 +48,7 @@ __all__ = [
     "Topic",
     "TopicFollow",
     "TopicTag",
+    "Unit",
+    "UnitMember",
     "User",
 ]

@@ -29,6 +29,10 @@ class Action(StrEnum):
     MANAGE_BOARDS = "manage_boards"
     MANAGE_CATEGORIES = "manage_categories"
     MANAGE_ROLES = "manage_roles"
+    OPEN_CASE = "open_case"  # flag a post as 民情意见, record a concern heard offline
+    VIEW_CASE_QUEUE = "view_case_queue"  # the staff queue, CSV export, private cases
+    RECORD_MEETING = "record_meeting"
+    MANAGE_UNITS = "manage_units"  # units, their contacts, category routing
 
 
 PERMISSIONS: dict[Action, frozenset[str]] = {
@@ -48,6 +52,10 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.MANAGE_BOARDS: frozenset({R.ADMIN}),
     Action.MANAGE_CATEGORIES: frozenset({R.ADMIN}),
     Action.MANAGE_ROLES: frozenset({R.ADMIN}),
+    Action.OPEN_CASE: STAFF | {R.VOLUNTEER},
+    Action.VIEW_CASE_QUEUE: STAFF,
+    Action.RECORD_MEETING: STAFF,
+    Action.MANAGE_UNITS: frozenset({R.ADMIN}),
 }
 
 

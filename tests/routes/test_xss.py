@@ -5,8 +5,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from factories import form_post, login, make_board, make_topic, make_user
 
+from factories import form_post, login, make_board, make_topic, make_user
 from forum.accounts.models import RoleName
 
 PAYLOADS = [
@@ -37,20 +37,29 @@ def assert_inert(html: str) -> None:
     parser = _Elements()
     parser.feed(html)
     for tag, attrs in parser.found:
-        assert tag not in ("iframe", "object", "embed", "base", "meta") or tag == "meta" and "http-equiv" not in attrs, tag
+        assert (
+            tag not in ("iframe", "object", "embed", "base", "meta")
+            or (tag == "meta"
+            and "http-equiv" not in attrs)
+        ), tag
         if tag == "script":
             assert attrs.get("src", "").startswith(("/static/", "http://testserver/static/")), attrs  # type: ignore[union-attr]
         for name, value in attrs.items():
             assert not name.startswith("on"), (tag, name)
             if name in ("href", "src", "action"):
-                assert not (value or "").strip().lower().startswith(("javascript:", "data:text")), (tag, value)
+                assert not (value or "").strip().lower().startswith(("javascript:", "data:text")), (
+                    tag,
+                    value,
+                )
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_payload_in_title_body_reply_and_subreply_is_inert(client, session, payload):  # type: ignore[no-untyped-def]
     board = make_board(session, "yishi")
     alice = make_user(session, "七号楼老张")
-    topic = make_topic(session, board=board, author=alice, title=f"标题{payload}"[:60], body=f"正文 {payload}")
+    topic = make_topic(
+        session, board=board, author=alice, title=f"标题{payload}"[:60], body=f"正文 {payload}"
+    )
     login(client, "七号楼老张")
     form_post(client, f"/t/{topic.id}/reply", {"body": f"回复 {payload}"})
     form_post(client, f"/t/{topic.id}/reply", {"body": f"楼中楼 {payload}", "parent_floor": "2"})
@@ -62,7 +71,7 @@ def test_payload_in_admin_fields_and_household_is_inert(client, session):  # typ
     make_user(session, "管理员", role=RoleName.ADMIN)
     make_user(session, "七号楼老张")
     login(client, "管理员")
-    payload = '<img src=x onerror=alert(1)>'
+    payload = "<img src=x onerror=alert(1)>"
     form_post(client, "/admin/boards", {"slug": "xss", "name": payload[:20], "description": payload})
     form_post(client, "/admin/categories", {"slug": "xss", "name": "<b>x</b>"})
     for url in ("/", "/admin", "/b/xss"):

@@ -16,6 +16,10 @@ class NotificationKind(StrEnum):
     REPLY_FLOOR = "reply_floor"
     MENTION = "mention"
     FOLLOWED_TOPIC = "followed_topic"
+    CASE_UPDATE = "case_update"  # a public event on a case I posted, support or follow
+    CASE_ASSIGNED = "case_assigned"  # a case given to my unit
+    CASE_RATED = "case_rated"  # for staff: the poster rated a case
+    CASE_OVERDUE = "case_overdue"  # for staff: a case passed its deadline
 
 
 class Notification(SQLModel, table=True):
@@ -24,8 +28,10 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id")
     kind: str = Field(max_length=20)
-    actor_id: int = Field(foreign_key="user.id")
-    topic_id: int = Field(foreign_key="topic.id")
-    post_id: int = Field(foreign_key="post.id")
+    actor_id: int | None = Field(default=None, foreign_key="user.id")  # None: the system
+    topic_id: int | None = Field(default=None, foreign_key="topic.id")
+    post_id: int | None = Field(default=None, foreign_key="post.id")
+    case_id: int | None = Field(default=None, foreign_key="case_file.id")
+    detail: str = Field(default="", max_length=120)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime(), nullable=False))
     read_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))

@@ -88,12 +88,15 @@ def unread_count(session: Session, *, user: User) -> int:
 class InboxItem:
     id: int
     kind: str
-    actor: str
-    topic_id: int
-    topic_title: str
-    post_id: int
+    actor: str | None
+    topic_id: int | None
+    topic_title: str | None
+    post_id: int | None
     floor: int | None
     parent_floor: int | None
+    case_id: int | None
+    case_title: str | None
+    detail: str
     excerpt: str
     created_at: datetime
     unread: bool
@@ -101,14 +104,17 @@ class InboxItem:
 
 def inbox(session: Session, *, user: User, before: int | None = None, limit: int = 30) -> list[InboxItem]:
     """The newest notifications first, keyset-paged by id."""
+    from forum.cases.models import Case
+
     actor = User.__table__.alias("actor")  # type: ignore[attr-defined]
     parent = Post.__table__.alias("parent")  # type: ignore[attr-defined]
     query = (
-        select(Notification, actor.c.username, Topic.title, Post.floor, Post.body, parent.c.floor)
-        .join(actor, actor.c.id == Notification.actor_id)
-        .join(Topic, col(Topic.id) == Notification.topic_id)
-        .join(Post, col(Post.id) == Notification.post_id)
+        select(Notification, actor.c.username, Topic.title, Post.floor, Post.body, parent.c.floor, Case.title)
+        .outerjoin(actor, actor.c.id == Notification.actor_id)
+        .outerjoin(Topic, col(Topic.id) == Notification.topic_id)
+        .outerjoin(Post, col(Post.id) == Notification.post_id)
         .outerjoin(parent, parent.c.id == Post.parent_id)
+        .outerjoin(Case, col(Case.id) == Notification.case_id)
         .where(Notification.user_id == user.id)
         .order_by(col(Notification.id).desc())
         .limit(limit)
@@ -116,20 +122,23 @@ def inbox(session: Session, *, user: User, before: int | None = None, limit: int
     if before is not None:
         query = query.where(col(Notification.id) < before)
     items = []
-    for note, actor_name, title, floor, body, parent_floor in session.exec(query).all():
+    for note, actor_name, title, floor, body, parent_floor, case_title in session.exec(query).all():
         items.append(
             InboxItem(
-                note.id,
-                note.kind,
-                actor_name,
-                note.topic_id,
-                title,  # type: ignore[arg-type]
-                note.post_id,
-                floor,
-                parent_floor,
-                markup.excerpt(body, 60),
-                note.created_at,
-                note.read_at is None,
+                id=note.id,
+                kind=note.kind,
+                actor=actor_name,
+                topic_id=note.topic_id,
+                topic_title=title,  # type: ignore[arg-type]
+                post_id=note.post_id,
+                floor=floor,
+                parent_floor=parent_floor,
+                case_id=note.case_id,
+                case_title=case_title,
+                detail=note.detail,
+                excerpt=markup.excerpt(body, 60) if body else "",
+                created_at=note.created_at,
+                unread=note.read_at is None,
             )
         )
     return items

@@ -11,6 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from forum.boards import queries, service
 from forum.boards.models import BODY_MAX, TITLE_MAX
 from forum.boards.service import Upload
+from forum.cases import queries as case_queries
+from forum.cases import service as cases
 from forum.errors import DomainError
 from forum.routes.deps import PostDep, SessionDep, TopicDep, verify_csrf
 from forum.templating import Page, PageDep
@@ -154,11 +156,26 @@ def topic_page(
         per_page=settings.floors_per_page,
         subs_shown=settings.subreplies_shown,
     )
+    return _render_topic(page, view)
+
+
+def _render_topic(
+    page: Page, view: queries.TopicPageView, status_code: int = 200, **extra: object
+) -> Response:
+    """The topic page, with the banner of the 民情意见 case the topic was turned into, if any."""
+    topic = view.topic
+    banner = case_queries.banner_for_topic(page.session, topic_id=topic.id)  # type: ignore[arg-type]
+    case = cases.get_case(page.session, banner.case_id) if banner else None
     return page.render(
         "boards/topic.html",
+        status_code=status_code,
         view=view,
         following=service.is_following(page.session, user=page.user, topic=topic),
         boards=service.list_boards(page.session) if page.user is not None else [],
+        banner=banner,
+        banner_case=case,
+        banner_supported=case is not None and cases.has_supported(page.session, user=page.user, case=case),
+        **extra,
     )
 
 
@@ -226,14 +243,12 @@ def reply(
             per_page=settings.floors_per_page,
             subs_shown=settings.subreplies_shown,
         )
-        return page.render(
-            "boards/topic.html",
+        return _render_topic(
+            page,
+            view,
             status_code=400,
-            view=view,
             error=error,
             draft={"body": body, "parent_floor": parent_floor, "quote_floor": quote_floor},
-            following=service.is_following(page.session, user=page.user, topic=topic),
-            boards=[],
         )
     return _redirect(page.request, "boards:post", post_id=post.id)
 
