@@ -82,6 +82,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         max_upload_bytes=2 * 1024 * 1024,
         max_request_bytes=6 * 1024 * 1024,
         max_image_pixels=4_000_000,
+        periodic_seconds=0,
     )
 
 

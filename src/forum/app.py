@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,6 +43,7 @@ _STATUS_TITLES = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="社区吧 API",
         version="1",
         description="嘉园一里社区吧: boards, topics, numbered floors and replies. Token auth: "
@@ -71,6 +75,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     _install_error_handlers(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the scheduled case work (archiving, overdue notices) in the background of each worker;
+    it is idempotent, so several workers doing it is harmless."""
+    seconds = app.state.settings.periodic_seconds
+    task = asyncio.create_task(_periodic(app, seconds)) if seconds > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+
+
+async def _periodic(app: FastAPI, seconds: int) -> None:
+    from forum.cases.service import run_periodic
+    from forum.db import session_scope
+
+    def work() -> None:
+        with session_scope(app.state.engine, write=True) as session:
+            run_periodic(session, archive_after_days=app.state.settings.archive_after_days)
+
+    while True:
+        try:
+            await asyncio.to_thread(work)
+        except Exception:  # keep the loop alive; the next round tries again
+            log.exception("scheduled case work failed")
+        await asyncio.sleep(seconds)
 
 
 def _wants_json(request: Request) -> bool:

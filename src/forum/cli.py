@@ -105,6 +105,21 @@ def seed_demo_command(
     seed_demo(engine, settings, console=console, only_if_empty=not force)
 
 
+@app.command()
+def archive(
+    days: Annotated[int | None, typer.Option(help="archive cases followed up this many days ago")] = None,
+) -> None:
+    """Archive 已回访 cases after N days and send overdue notices (the periodic task, by hand)."""
+    from forum.cases.service import run_periodic
+
+    settings = Settings()
+    _migrate(settings)
+    engine = make_engine(settings)
+    with session_scope(engine, write=True) as session:
+        archived, overdue = run_periodic(session, archive_after_days=days or settings.archive_after_days)
+    console.print(f"已归档 {archived} 件民情意见，新发现超期 {overdue} 件")
+
+
 def _safe_url(settings: Settings) -> str:
     url = settings.resolved_database_url
     if "@" in url:  # hide the password

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     topics_per_page: int = 30
     floors_per_page: int = 30
     subreplies_shown: int = 3
+    # Cases
+    archive_after_days: int = 7  # 已回访 -> 已归档 after this many days
+    periodic_seconds: int = 3600  # how often each worker runs the scheduled work; 0: never
     # Serving
     host: str = "127.0.0.1"
     port: int = 8000

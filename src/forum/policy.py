@@ -38,7 +38,7 @@ class Action(StrEnum):
 PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.READ: MEMBERS | {R.VISITOR},
     Action.POST_TOPIC: MEMBERS,
-    Action.POST_STAFF_BOARD: frozenset({R.STAFF, R.ADMIN}),
+    Action.POST_STAFF_BOARD: STAFF,
     Action.REPLY: MEMBERS,
     Action.LIKE: MEMBERS,
     Action.FOLLOW: MEMBERS,

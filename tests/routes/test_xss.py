@@ -37,10 +37,8 @@ def assert_inert(html: str) -> None:
     parser = _Elements()
     parser.feed(html)
     for tag, attrs in parser.found:
-        assert (
-            tag not in ("iframe", "object", "embed", "base", "meta")
-            or (tag == "meta"
-            and "http-equiv" not in attrs)
+        assert tag not in ("iframe", "object", "embed", "base", "meta") or (
+            tag == "meta" and "http-equiv" not in attrs
         ), tag
         if tag == "script":
             assert attrs.get("src", "").startswith(("/static/", "http://testserver/static/")), attrs  # type: ignore[union-attr]

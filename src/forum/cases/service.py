@@ -671,16 +671,25 @@ def archive_followed_up(session: Session, *, days: int, now: datetime | None = N
 
 
 def notify_overdue(session: Session, *, now: datetime | None = None) -> int:
-    """Tell the handler (or the staff who opened it) once when a case passes its deadline."""
+    """Tell the handler (or the staff who opened it) once when a case passes its deadline. Cases are
+    claimed with a conditional UPDATE … RETURNING, so workers running this together notify once."""
     now = now or utcnow()
-    cases = session.exec(
-        select(Case)
-        .where(
-            col(Case.status).in_(list(_OPEN)), col(Case.due_at) < now, col(Case.overdue_notified_at).is_(None)
+    claimed = (
+        _execute(
+            session,
+            update(Case)
+            .where(
+                col(Case.status).in_(list(_OPEN)),
+                col(Case.due_at) < now,
+                col(Case.overdue_notified_at).is_(None),
+            )
+            .values(overdue_notified_at=now)
+            .returning(Case.id),
         )
-        .limit(1000)
-    ).all()
-    for case in cases:
+        .scalars()
+        .all()
+    )
+    for case in session.exec(select(Case).where(col(Case.id).in_(claimed))).all():
         _notify(
             session,
             case.handler_id or case.opened_by_id,
@@ -689,9 +698,15 @@ def notify_overdue(session: Session, *, now: datetime | None = None) -> int:
             case,
             "已超过办理期限",
         )
-        case.overdue_notified_at = now
     session.flush()
-    return len(cases)
+    return len(claimed)
+
+
+def run_periodic(
+    session: Session, *, archive_after_days: int, now: datetime | None = None
+) -> tuple[int, int]:
+    """The scheduled work: archive long-followed-up cases, flag newly overdue ones."""
+    return archive_followed_up(session, days=archive_after_days, now=now), notify_overdue(session, now=now)
 
 
 _OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)

@@ -4,12 +4,12 @@ with replies and 楼中楼 — written through the real services, then back-date
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from forum.accounts import service as accounts
 from forum.accounts.models import Household, HouseholdStatus, RoleName, User
@@ -52,13 +52,14 @@ def seed_demo(
         for demo in sorted(topics, key=lambda t: -t.days_ago):
             _topic(session, demo, users, by_slug, now, rng)
             progress.advance(task)
+        case_count = _cases(session, users, rng, now)
     console.print(
         f"[green]已写入演示数据[/green]：{len(by_slug)} 个版块，{len(topics)} 个主题，"
-        f"{sum(len(t.replies) for t in topics)} 条回复"
+        f"{sum(len(t.replies) for t in topics)} 条回复，{case_count} 件民情意见"
     )
     console.print(
         f"演示账号（密码都是 [bold]{DEMO_PASSWORD}[/bold]）：管理员「{ADMIN}」，"
-        f"社工「{STAFF[0]}」，居民「{RESIDENTS[0]}」等"
+        f"社工「{STAFF[0]}」，居民「{RESIDENTS[0]}」，物业联系人「{UNIT_CONTACTS[0][0]}」等"
     )
     return len(topics)
 
@@ -66,7 +67,7 @@ def seed_demo(
 def _people(session: Session) -> dict[str, User]:
     wanted = (
         [(ADMIN, RoleName.ADMIN)]
-        + [(n, RoleName.STAFF) for n in STAFF]
+        + [(n, RoleName.GRID_WORKER if n.startswith("网格员") else RoleName.STAFF) for n in STAFF]
         + [(n, RoleName.VOLUNTEER if i % 10 == 3 else RoleName.RESIDENT) for i, n in enumerate(RESIDENTS)]
     )
     users: dict[str, User] = {}
@@ -139,3 +140,270 @@ def _topic(session: Session, demo, users, by_slug, now, rng) -> None:  # type: i
     # A few old threads get locked, as staff do once a matter is settled.
     if demo.days_ago > 120 and rng.random() < 0.05:
         topic.is_locked = True
+
+
+# --- 民情意见 cases ----------------------------------------------------------------------------------
+
+UNIT_CONTACTS = [
+    ("物业小刘", "物业公司"),
+    ("驻区单位老陈", "驻区单位"),
+    ("施工单位王工", "施工单位"),
+    ("城管科小赵", "街道城管科"),
+]
+
+# The example cases of DOMAIN.md, by the words their demo topics start with, and how far they got.
+_EXAMPLES = [
+    ("7、8号楼院内乱停车", "followed_up"),
+    ("48路公交站台太高", "resolved"),
+    ("楼门电梯分时段运行", "closed"),
+    ("南边工地施工扰民", "in_progress"),
+    ("不文明养狗的问题", "closed"),
+]
+_OFFLINE = [
+    (
+        "visit",
+        "3号楼2单元楼道堆放纸箱杂物",
+        "走访时发现3号楼2单元一至三层楼道堆满纸箱和旧家具，影响消防通道。",
+        "xiaofang",
+        "3",
+    ),
+    (
+        "phone",
+        "11号楼顶层漏雨",
+        "王大爷来电：连续下雨后11号楼6层客厅天花板渗水，家里有老人，希望尽快修。",
+        "wuye",
+        "11",
+    ),
+    (
+        "contact_card",
+        "小区东门路灯不亮",
+        "民情联系卡反映：东门到5号楼的三盏路灯坏了半个月，晚上很黑。",
+        "huanjing",
+        "5",
+    ),
+    ("walk_in", "希望增设老年人助餐点", "多位老人来居委会反映，希望在社区服务站开设午间助餐点。", "fuli", ""),
+    ("log", "9号楼前垃圾桶满溢", "民情日志：9号楼前垃圾桶每天傍晚就满了，夏天气味很大。", "huanjing", "9"),
+    (
+        "visit",
+        "6号楼独居老人需要定期探访",
+        "走访发现6号楼独居的李奶奶行动不便，希望志愿者定期上门。",
+        "fuli",
+        "6",
+    ),
+]
+
+
+def _cases(session: Session, users: dict[str, User], rng: random.Random, now: datetime) -> int:
+    from forum.cases import service as cases
+    from forum.cases.models import Case, CaseEvent, Status
+
+    staff = users[STAFF[0]]
+    contacts = {}
+    for name, unit_name in UNIT_CONTACTS:
+        contact = users.get(name) or accounts.register(
+            session, username=name, password=DEMO_PASSWORD, role=RoleName.UNIT_CONTACT
+        )
+        users[name] = contact
+        unit = cases.find_unit(session, unit_name)
+        cases.set_unit_member(session, actor=users[ADMIN], unit=unit, user=contact)  # type: ignore[arg-type]
+        contacts[unit_name] = contact
+    topics = list(
+        session.exec(
+            select(Topic)
+            .join(Board, Board.id == Topic.board_id)  # type: ignore[arg-type]
+            .where(col(Board.slug).in_(["minqing", "yishi"]))
+        ).all()
+    )
+    by_title = {t.title: t for t in topics}
+    opened: list[tuple[Case, str]] = []
+    for prefix, goal in _EXAMPLES:
+        topic = next((t for title, t in by_title.items() if title.startswith(prefix)), None)
+        if topic is not None:
+            opened.append(
+                (cases.open_case(session, actor=staff, post=boards.first_post(session, topic)), goal)
+            )
+    tagged = sorted(topics, key=lambda t: (t.id,))
+    rng.shuffle(tagged)
+    goals = (
+        ["submitted"] * 5
+        + ["accepted"] * 4
+        + ["in_progress"] * 7
+        + ["resolved"] * 4
+        + ["followed_up"] * 6
+        + ["closed"] * 4
+        + ["rejected"] * 2
+        + ["duplicate"] * 2
+        + ["unhappy"] * 2
+    )
+    for topic in tagged:
+        if len(opened) >= len(_EXAMPLES) + len(goals):
+            break
+        post = boards.first_post(session, topic)
+        if (
+            session.exec(select(Case.id).where(Case.topic_id == topic.id)).first() is not None
+            or not post.is_visible
+        ):
+            continue
+        opened.append(
+            (
+                cases.open_case(session, actor=users[STAFF[rng.randrange(len(STAFF))]], post=post),
+                goals[len(opened) - len(_EXAMPLES)],
+            )
+        )
+    for source, title, description, category, building in _OFFLINE:
+        opened.append(
+            (
+                cases.open_case(
+                    session,
+                    actor=users[STAFF[-1]],
+                    title=title,
+                    description=description,
+                    source=source,
+                    category=category,
+                    building=building,
+                ),
+                rng.choice(["submitted", "accepted", "in_progress", "resolved"]),
+            )
+        )
+    # Duplicates last, so there is a live case (one still being handled) to merge them into.
+    for case, goal in sorted(opened, key=lambda pair: pair[1] == "duplicate"):
+        live = next((c for c, g in opened if g == "in_progress" and c.status == "in_progress"), opened[0][0])
+        _advance(session, cases, case, goal, staff, contacts, users, live, rng)
+    # Back-date: each case opened when its topic was posted (or in the last weeks), events spaced after.
+    for case, _goal in opened:
+        topic = session.get(Topic, case.topic_id) if case.topic_id else None
+        start = (
+            (topic.created_at + timedelta(hours=rng.randint(2, 30)))
+            if topic
+            else now - timedelta(days=rng.randint(3, 40))
+        )
+        events = list(
+            session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
+        )  # type: ignore[arg-type]
+        when = min(start, now - timedelta(days=1))
+        stamps: dict[str, datetime] = {}
+        for event in events:
+            event.created_at = when
+            stamps.setdefault(event.kind, when)
+            when = min(when + timedelta(hours=rng.randint(5, 96)), now - timedelta(minutes=5))
+        days = rng.choice([3, 5, 7, 10])
+        case.created_at = events[0].created_at
+        case.due_at = case.created_at + timedelta(days=days)
+        case.updated_at = events[-1].created_at
+        case.accepted_at = stamps.get("accept") if case.accepted_at else None
+        if case.resolved_at:
+            case.resolved_at = stamps.get("resolve", case.updated_at)
+        if case.followed_up_at:
+            case.followed_up_at = stamps.get("rate", stamps.get("follow_up", case.updated_at))
+        if case.closed_at:
+            case.closed_at = case.updated_at
+        if case.status in (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS) and rng.random() < 0.5:
+            case.due_at = now + timedelta(days=rng.randint(1, 6))  # some still on time
+    session.flush()
+    return len(opened)
+
+
+def _advance(session, cases, case, goal, staff, contacts, users, parking, rng) -> None:  # type: ignore[no-untyped-def]
+    from forum.cases.models import Status
+
+    unit_name = cases.get_unit(session, case.unit_id).name if case.unit_id else None
+    unit = contacts.get(unit_name) if unit_name else None
+    poster = session.get(User, case.poster_id) if case.poster_id else None
+    residents = [users[n] for n in RESIDENTS if users[n].id != case.poster_id]
+    for supporter in rng.sample(residents, rng.randint(0, 9)):
+        cases.support(session, actor=supporter, case=case)
+    if goal == "submitted":
+        return
+    if goal == "rejected":
+        cases.perform(
+            session,
+            actor=staff,
+            case=case,
+            action="reject",
+            note="经核实属于业主个人房屋质量问题，请联系开发商保修，社区可协助联系。",
+        )
+        return
+    if goal == "duplicate":
+        if case.id != parking.id and parking.status in (
+            Status.SUBMITTED,
+            Status.ACCEPTED,
+            Status.IN_PROGRESS,
+            Status.RESOLVED,
+        ):
+            cases.merge(
+                session, actor=staff, case=case, into=parking, note=f"与 #{parking.id} 反映的是同一事项"
+            )
+        return
+    cases.perform(session, actor=staff, case=case, action="accept", note="已受理，转交责任单位办理。")
+    if case.title.startswith("48路"):
+        cases.assign(session, actor=staff, case=case, unit="驻区单位", note="公交站台由驻区建设单位负责")
+        unit = contacts["驻区单位"]
+    if goal == "accepted":
+        return
+    actor = unit or staff
+    cases.perform(session, actor=actor, case=case, action="start")
+    if case.title.startswith(("7、8号楼", "南边工地")):
+        for n, decision in enumerate(
+            ["摸清车辆和住户需求，物业拿出方案", "在两楼之间规划停车区，增设车位"], 1
+        ):
+            if case.title.startswith("南边工地") and n == 2:
+                decision = "施工单位承诺22点后停工，按户发放扰民补偿"
+            cases.record_meeting(
+                session,
+                actor=staff,
+                kind="coordination" if n == 1 else "mediation",
+                title=f"{case.title[:20]}第{n}次协调会",
+                starts_at=utcnow() - timedelta(days=30 - 10 * n),
+                place="居委会二楼会议室",
+                attendees="反映人、居民代表、责任单位、社区工作人员",
+                minutes="各方介绍情况，居民代表发表意见。",
+                decisions=decision,
+                case_ids=[case.id],
+            )
+    cases.comment(
+        session,
+        actor=actor,
+        case=case,
+        note=rng.choice(
+            [
+                "已派人现场查看，正在制定整改方案。",
+                "已联系相关负责人，本周内给出处理意见。",
+                "材料已采购，安排下周施工。",
+            ]
+        ),
+    )
+    if goal == "in_progress":
+        return
+    cases.perform(
+        session,
+        actor=actor,
+        case=case,
+        action="resolve",
+        note=rng.choice(
+            ["已处理完毕，请居民查看效果。", "已整改到位，欢迎监督。", "问题已解决，后续会持续巡查。"]
+        ),
+    )
+    if goal == "resolved" or poster is None:
+        if goal in ("followed_up", "closed") and poster is None:
+            cases.perform(
+                session, actor=staff, case=case, action="follow_up", note="电话回访，居民表示满意。"
+            )
+        return
+    if goal == "unhappy":
+        cases.rate(
+            session,
+            actor=poster,
+            case=case,
+            rating="unsatisfied",
+            comment_text="问题没有根本解决，还是老样子。",
+        )
+        return
+    cases.rate(
+        session,
+        actor=poster,
+        case=case,
+        rating=rng.choice(["satisfied", "satisfied", "basically"]),
+        comment_text=rng.choice(["谢谢社区和物业！", "处理得挺快。", ""]),
+    )
+    if goal == "closed":
+        cases.perform(session, actor=staff, case=case, action="archive")

@@ -357,6 +357,7 @@ def create_meeting(
     decisions: Annotated[str, Form(max_length=10000)] = "",
     case_ids: Short = "",
 ) -> Response:
+    require(page.user, Action.RECORD_MEETING)
     draft = {
         "kind": kind,
         "title": title,
