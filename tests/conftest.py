@@ -29,10 +29,11 @@ def _pg_admin_url(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database to clone: a file path (SQLite) or a database name (PostgreSQL)."""
     if PG_URL:
-        name = f"forum_tpl_{worker_id}_{uuid.uuid4().hex[:6]}"
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        name = f"forum_tpl_{worker}_{uuid.uuid4().hex[:6]}"
         admin = create_engine(_pg_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import forum.models  # noqa: F401  (every table registered before the first query)
 from forum.config import Settings
 from forum.db import make_engine
 from forum.errors import DomainError
