@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import forum.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from forum.config import Settings
+from forum.migrate import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -19,6 +20,7 @@ def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

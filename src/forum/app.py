@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,8 +21,9 @@ from forum.db import make_engine
 from forum.errors import DomainError
 from forum.media.images import ImageStore
 from forum.middleware import SiteMiddleware
-from forum.routes import accounts, admin, api, api_cases, boards, cases, media, notifications
+from forum.routes import accounts, admin, api, api_cases, boards, cases, media, notifications, search
 from forum.routes.deps import CSRF_COOKIE
+from forum.search.backends import make_backend
 from forum.templating import TEMPLATE_DIR, make_templates
 
 log = logging.getLogger("forum")
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # 40 threads of Starlette's pool.
     app.state.write_concurrency = 1 if app.state.engine.dialect.name == "sqlite" else 16
     app.state.templates = make_templates()
+    app.state.search = make_backend(settings, app.state.engine)
     app.state.images = ImageStore(
         settings.upload_dir,
         max_bytes=settings.max_upload_bytes,
@@ -72,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body=settings.max_request_bytes,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (boards, cases, accounts, notifications, admin, media, api, api_cases):
+    for module in (boards, cases, search, accounts, notifications, admin, media, api, api_cases):
         app.include_router(module.router)
     _install_error_handlers(app)
     return app
@@ -83,12 +86,27 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the scheduled case work (archiving, overdue notices) in the background of each worker;
     it is idempotent, so several workers doing it is harmless."""
     seconds = app.state.settings.periodic_seconds
-    task = asyncio.create_task(_periodic(app, seconds)) if seconds > 0 else None
+    tasks = [asyncio.create_task(_periodic(app, seconds))] if seconds > 0 else []
+    stop = threading.Event()
+    if app.state.settings.search_backend == "meilisearch" and app.state.settings.index_worker_in_app:
+        tasks.append(asyncio.create_task(_index_worker(app, stop)))
     try:
         yield
     finally:
-        if task is not None:
+        stop.set()
+        for task in tasks:
             task.cancel()
+
+
+async def _index_worker(app: FastAPI, stop: threading.Event) -> None:
+    """Drain the search outbox in a thread for as long as the app runs."""
+    from forum.db import session_scope
+    from forum.search.meili import run_worker
+
+    def scope():  # type: ignore[no-untyped-def]
+        return session_scope(app.state.engine, write=True)
+
+    await asyncio.to_thread(run_worker, app.state.search, scope, should_stop=stop.is_set, sleep=stop.wait)
 
 
 async def _periodic(app: FastAPI, seconds: int) -> None:

@@ -120,6 +120,72 @@ def archive(
     console.print(f"已归档 {archived} 件民情意见，新发现超期 {overdue} 件")
 
 
+@app.command()
+def reindex(
+    restart: Annotated[
+        bool, typer.Option(help="start over instead of resuming from the last checkpoint")
+    ] = False,
+    batch: Annotated[int, typer.Option(help="documents per transaction")] = 1000,
+) -> None:
+    """Rebuild the search index from the database (resumable; safe while the site is live)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from forum.search.backends import make_backend
+    from forum.search.service import reindex as rebuild
+
+    settings = Settings()
+    _migrate(settings)
+    engine = make_engine(settings)
+    backend = make_backend(settings, engine)
+    meili = backend.name == "meilisearch"
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, object] = {}
+
+        def report(kind: str, last: int, total: int) -> None:
+            if kind not in tasks:
+                tasks[kind] = progress.add_task(
+                    {"post": "帖子和回复", "case": "民情意见", "meeting": "会议"}[kind], total=total or 1
+                )
+            progress.update(tasks[kind], completed=min(last, total or 1))  # type: ignore[arg-type]
+
+        count = rebuild(
+            lambda: session_scope(engine, write=True),
+            batch=batch,
+            outbox=meili,
+            progress=report,
+            restart=restart,
+        )
+    if meili:
+        from forum.search.meili import drain
+
+        backend.apply_settings()  # type: ignore[attr-defined]
+        sent = drain(backend, lambda: session_scope(engine, write=True))  # type: ignore[arg-type]
+        console.print(f"已发送 {sent} 条到 Meilisearch")
+    console.print(f"[green]索引已重建[/green]：{count} 条")
+
+
+@app.command("index-worker")
+def index_worker() -> None:
+    """Send the search outbox to Meilisearch, for deployments with several web workers."""
+    from forum.search.backends import make_backend
+    from forum.search.meili import run_worker
+
+    settings = Settings()
+    engine = make_engine(settings)
+    backend = make_backend(settings, engine)
+    if backend.name != "meilisearch":
+        console.print("[red]FORUM_SEARCH_BACKEND 不是 meilisearch，无需发送[/red]")
+        raise typer.Exit(1)
+    console.print(f"正在把搜索发件箱发送到 {settings.meili_url} …（Ctrl+C 停止）")
+    run_worker(backend, lambda: session_scope(engine, write=True))  # type: ignore[arg-type]
+
+
 def _safe_url(settings: Settings) -> str:
     url = settings.resolved_database_url
     if "@" in url:  # hide the password

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     # Cases
     archive_after_days: int = 7  # 已回访 -> 已归档 after this many days
     periodic_seconds: int = 3600  # how often each worker runs the scheduled work; 0: never
+    # Search: "embedded" (the database's own full-text index) or "meilisearch" (FORUM_MEILI_URL)
+    search_backend: str = "embedded"
+    meili_url: str | None = None
+    meili_key: str | None = None
+    meili_index: str = "forum"
+    # Send the outbox from inside each web worker; with several workers, run `forum index-worker`
+    # once instead and turn this off.
+    index_worker_in_app: bool = True
     # Serving
     host: str = "127.0.0.1"
     port: int = 8000

@@ -70,3 +70,7 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# The search index follows every session's commits (see forum.search.sync).
+import forum.search.sync  # noqa: E402, F401

@@ -25,6 +25,7 @@ from forum.cases.models import (
     UnitMember,
 )
 from forum.notifications.models import Notification
+from forum.search.models import SearchDoc, SearchOutbox, SearchState
 
 __all__ = [
     "Board",
@@ -45,6 +46,9 @@ __all__ = [
     "PostLike",
     "PostRevision",
     "Role",
+    "SearchDoc",
+    "SearchOutbox",
+    "SearchState",
     "Topic",
     "TopicFollow",
     "TopicTag",

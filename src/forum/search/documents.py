@@ -1,0 +1,166 @@
+"""What gets indexed: a document for each visible post (1楼 carries the topic title), each case
+(title, description, public timeline, category, unit, status) and each meeting — built from the
+database as it is now, so rebuilding a key is always right, whatever happened before."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from forum import labels
+from forum.boards.models import Board, Category, Post, Topic, TopicTag
+from forum.cases.models import Case, CaseEvent, Meeting, Unit
+from forum.search.models import Audience, DocKind
+from forum.search.text import index_tokens
+
+BODY_LIMIT = 4000
+
+
+def plain(text: str) -> str:
+    """Markup source as plain text: no quote/list markers, no ** (for snippets)."""
+    text = re.sub(r"(?m)^\s*(?:>|[-*]|\d+\.)\s*", "", text).replace("**", "")
+    return re.sub(r"\s+", " ", text).strip()[:BODY_LIMIT]
+
+
+def post_doc(
+    session: Session,
+    post: Post,
+    topic: Topic | None = None,
+    board: Board | None = None,
+    tags: str | None = None,
+) -> dict[str, Any] | None:
+    topic = topic or session.get(Topic, post.topic_id)
+    if topic is None or not topic.is_visible or not post.is_visible:
+        return None
+    board = board or session.get(Board, topic.board_id)
+    assert board is not None
+    first = post.floor == 1
+    if tags is None:
+        tags = (
+            " "
+            + " ".join(
+                session.exec(
+                    select(Category.slug)
+                    .join(TopicTag, col(TopicTag.category_id) == Category.id)
+                    .where(TopicTag.topic_id == topic.id)
+                ).all()
+            )
+            + " "
+        )
+    title = topic.title if first else ""
+    body = plain(post.body)
+    return {
+        "key": f"post:{post.id}",
+        "kind": (DocKind.NOTICE if board.staff_only_topics else DocKind.TOPIC) if first else DocKind.REPLY,
+        "audience": Audience.PUBLIC,
+        "title": title,
+        "body": body,
+        "tokens": index_tokens(f"{title} {body}"),
+        "board_id": board.id,
+        "topic_id": topic.id,
+        "post_id": post.id,
+        "case_id": None,
+        "meeting_id": None,
+        "tags": tags,
+        "status": "",
+        "author_id": post.author_id,
+        "created_at": post.created_at,
+    }
+
+
+def case_doc(session: Session, case: Case) -> dict[str, Any]:
+    category = session.get(Category, case.category_id) if case.category_id else None
+    unit = session.get(Unit, case.unit_id) if case.unit_id else None
+    notes = session.exec(
+        select(CaseEvent.note, CaseEvent.detail)
+        .where(CaseEvent.case_id == case.id, col(CaseEvent.is_public).is_(True))
+        .order_by(col(CaseEvent.id))
+    ).all()
+    timeline = " ".join(f"{detail} {note}" for note, detail in notes)
+    extra = " ".join(
+        x
+        for x in (
+            category.name if category else "",
+            unit.name if unit else "",
+            labels.CASE_STATUS.get(case.status, ""),
+        )
+        if x
+    )
+    body = plain(case.description)
+    return {
+        "key": f"case:{case.id}",
+        "kind": DocKind.CASE,
+        "audience": Audience.STAFF if case.is_private else Audience.PUBLIC,
+        "title": case.title,
+        "body": body,
+        "tokens": index_tokens(f"{case.title} {body} {timeline} {extra} {case.building}号楼 {case.location}"),
+        "board_id": None,
+        "topic_id": case.topic_id,
+        "post_id": None,
+        "case_id": case.id,
+        "meeting_id": None,
+        "tags": f" {category.slug} " if category else "",
+        "status": case.status,
+        "author_id": case.poster_id,
+        "created_at": case.created_at,
+    }
+
+
+def meeting_doc(meeting: Meeting) -> dict[str, Any]:
+    body = plain(" ".join(x for x in (meeting.decisions, meeting.minutes) if x))
+    kind = labels.MEETING_KIND.get(meeting.kind, "")
+    return {
+        "key": f"meeting:{meeting.id}",
+        "kind": DocKind.MEETING,
+        "audience": Audience.PUBLIC,
+        "title": meeting.title,
+        "body": body,
+        "tokens": index_tokens(f"{meeting.title} {kind} {meeting.place} {meeting.attendees} {body}"),
+        "board_id": None,
+        "topic_id": None,
+        "post_id": None,
+        "case_id": None,
+        "meeting_id": meeting.id,
+        "tags": "",
+        "status": "",
+        "author_id": meeting.created_by_id,
+        "created_at": meeting.starts_at,
+    }
+
+
+def build(session: Session, key: str) -> dict[str, Any] | None:
+    """The document for `key` as the database has it now; None if it should not be in the index."""
+    kind, _, raw = key.partition(":")
+    if not raw.isdigit():
+        return None
+    ident = int(raw)
+    if kind == "post":
+        post = session.get(Post, ident)
+        return post_doc(session, post) if post is not None else None
+    if kind == "case":
+        case = session.get(Case, ident)
+        return case_doc(session, case) if case is not None else None
+    if kind == "meeting":
+        meeting = session.get(Meeting, ident)
+        return meeting_doc(meeting) if meeting is not None else None
+    return None
+
+
+def post_keys_of_topics(session: Session, topic_ids: Iterable[int]) -> list[str]:
+    ids = list(topic_ids)
+    if not ids:
+        return []
+    return [f"post:{i}" for i in session.exec(select(Post.id).where(col(Post.topic_id).in_(ids))).all()]
+
+
+def first_post_keys(session: Session, topic_ids: Iterable[int]) -> list[str]:
+    ids = list(topic_ids)
+    if not ids:
+        return []
+    return [
+        f"post:{i}"
+        for i in session.exec(select(Post.id).where(col(Post.topic_id).in_(ids), Post.floor == 1)).all()
+    ]
