@@ -8,12 +8,14 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import forum.models  # noqa: F401
-from forum.migrate import downgrade, upgrade
+from forum.migrate import downgrade, include_object, upgrade
 
 
 def test_migrated_schema_matches_models(engine):  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
