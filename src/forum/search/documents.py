@@ -131,6 +131,48 @@ def meeting_doc(meeting: Meeting) -> dict[str, Any]:
     }
 
 
+def build_many(session: Session, keys: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+    """Documents for many keys in a fixed number of queries (commits and reindex use this)."""
+    wanted: dict[str, list[int]] = {"post": [], "case": [], "meeting": []}
+    out: dict[str, dict[str, Any] | None] = {}
+    for key in keys:
+        kind, _, raw = key.partition(":")
+        out[key] = None
+        if kind in wanted and raw.isdigit():
+            wanted[kind].append(int(raw))
+    if wanted["post"]:
+        rows = session.exec(
+            select(Post, Topic, Board)
+            .join(Topic, col(Topic.id) == Post.topic_id)
+            .join(Board, col(Board.id) == Topic.board_id)
+            .where(col(Post.id).in_(wanted["post"]))
+        ).all()
+        tags: dict[int, list[str]] = {}
+        topic_ids = {t.id for _p, t, _b in rows}
+        if topic_ids:
+            for topic_id, slug in session.exec(
+                select(TopicTag.topic_id, Category.slug)
+                .join(Category, col(Category.id) == TopicTag.category_id)
+                .where(col(TopicTag.topic_id).in_(topic_ids))
+            ).all():
+                tags.setdefault(topic_id, []).append(slug)
+        for post, topic, board in rows:
+            out[f"post:{post.id}"] = post_doc(
+                session, post, topic, board, " " + " ".join(tags.get(topic.id, [])) + " "
+            )  # type: ignore[arg-type]
+    for case in (
+        session.exec(select(Case).where(col(Case.id).in_(wanted["case"]))).all() if wanted["case"] else []
+    ):
+        out[f"case:{case.id}"] = case_doc(session, case)
+    for meeting in (
+        session.exec(select(Meeting).where(col(Meeting.id).in_(wanted["meeting"]))).all()
+        if wanted["meeting"]
+        else []
+    ):
+        out[f"meeting:{meeting.id}"] = meeting_doc(meeting)
+    return out
+
+
 def build(session: Session, key: str) -> dict[str, Any] | None:
     """The document for `key` as the database has it now; None if it should not be in the index."""
     kind, _, raw = key.partition(":")

@@ -134,8 +134,9 @@ class MeiliBackend:
             return 0
         keys = list(dict.fromkeys(r.key for r in rows))
         upserts, deletes = [], []
+        built = documents.build_many(session, keys)
         for key in keys:
-            doc = documents.build(session, key)
+            doc = built[key]
             if doc is None:
                 deletes.append(meili_id(key))
             else:

@@ -82,7 +82,7 @@ def write(session: OrmSession, keys: list[str], *, outbox: bool | None = None) -
     """Rebuild these documents in the embedded index (and queue them for the search server)."""
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        docs = [d for d in (documents.build(session, key) for key in chunk) if d is not None]  # type: ignore[arg-type]
+        docs = [d for d in documents.build_many(session, chunk).values() if d is not None]
         session.execute(delete(SearchDoc).where(SearchDoc.key.in_(chunk)))  # type: ignore[attr-defined]
         if docs:
             session.execute(insert(SearchDoc), docs)
