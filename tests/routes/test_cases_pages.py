@@ -255,3 +255,40 @@ def test_admin_edits_units_members_and_routes(client, world):  # type: ignore[no
     assert form_post(client, "/admin/routes/1", {"unit": "2", "deadline_days": "0"}).status_code == 422
     login(client, "社工小李")
     assert client.get("/admin/units").status_code == 403
+
+
+def test_offline_case_tied_to_a_resident_and_filtered_by_handler(client, make_client, session, world):  # type: ignore[no-untyped-def]
+    from forum.accounts import service as accounts
+
+    accounts.request_household(
+        session, actor=accounts.get_user_by_name(session, "七号楼老张"), building="7", unit="2", room="301"
+    )
+    session.commit()
+    login(client, "社工小李")
+    response = form_post(
+        client,
+        "/cases/new",
+        {
+            "title": "楼道灯不亮",
+            "description": "电话反映2单元楼道灯坏了",
+            "source": "phone",
+            "resident": "七号楼老张",
+        },
+    )
+    assert response.status_code == 303
+    case_url = response.headers["location"].replace("http://testserver", "")
+    assert "7号楼" in client.get(case_url).text  # building taken from the resident's household
+    unknown = form_post(
+        client, "/cases/new", {"title": "x", "description": "y", "source": "phone", "resident": "不存在的人"}
+    )
+    assert unknown.status_code == 400 and "找不到这个居民" in unknown.text
+    case_id = case_url.rsplit("/", 1)[1]
+    form_post(client, f"/cases/{case_id}/act", {"action": "assign", "handler": "社工小李"})
+    staff_id = re.search(
+        r'<option value="(\d+)"\s*>社工小李</option>', client.get("/cases/queue").text
+    ).group(1)  # type: ignore[union-attr]
+    queue = client.get(f"/cases/queue?handler={staff_id}").text
+    assert "楼道灯不亮" in queue and "7号楼院内乱停车" not in queue
+    resident = make_client()
+    login(resident, "七号楼老张")
+    assert "楼道灯不亮" in resident.get("/notifications").text

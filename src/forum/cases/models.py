@@ -232,6 +232,7 @@ class CaseOpen(BaseModel):
     location: str | None = PField(default=None, max_length=200)
     priority: Priority = Priority.NORMAL
     is_private: bool = False
+    resident: str | None = PField(default=None, max_length=20)  # offline: the resident's username
 
 
 class CaseEventCreate(BaseModel):

@@ -178,6 +178,15 @@ def _names(session: Session, model: Any, ids: Iterable[int | None]) -> dict[int,
     return dict(session.exec(select(model.id, model.name).where(col(model.id).in_(wanted))).all())  # type: ignore[arg-type]
 
 
+def handlers(session: Session) -> list[User]:
+    """Staff who can be a case's handler (for the queue's filter)."""
+    from forum.cases.workflow import STAFF_ROLES
+
+    return list(
+        session.exec(select(User).where(col(User.role).in_(list(STAFF_ROLES))).order_by(col(User.id))).all()
+    )
+
+
 def todo(session: Session, *, user: User, limit: int = 100) -> list[CaseRow]:
     """我的待办: open and resolved-awaiting cases of the units this user answers for, oldest first."""
     unit_ids = select(UnitMember.unit_id).where(UnitMember.user_id == user.id)

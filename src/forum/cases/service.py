@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from forum.accounts.models import User
+from forum.accounts.models import Household, User
 from forum.boards import markup
 from forum.boards.models import Category, Post, Topic, TopicTag
 from forum.boards.service import clean_body, clean_text, clean_title
@@ -225,6 +225,7 @@ def open_case(
     location: str | None = None,
     priority: Priority | str = Priority.NORMAL,
     is_private: bool = False,
+    resident: str | None = None,
 ) -> Case:
     """Open a case: from a flagged post (category and unit pre-filled from its topic's tags), or
     from a concern heard offline (走访, 电话, 来访, 民情联系卡, 民情日志)."""
@@ -269,6 +270,18 @@ def open_case(
         priority = Priority(priority)
     except ValueError:
         raise Invalid("未知的优先级", field="priority") from None
+    poster_id = post.author_id if post is not None else None
+    household_id = None
+    if post is None and resident and resident.strip():
+        # A concern heard offline from a registered resident: they follow it and may rate it.
+        person = session.exec(select(User).where(User.username_key == resident.strip().lower())).first()
+        if person is None:
+            raise Invalid("找不到这个居民的账号", field="resident")
+        poster_id = person.id
+        household = session.exec(select(Household).where(Household.user_id == person.id)).first()
+        if household is not None:
+            household_id = household.id
+            building = building or household.building
     building = clean_text(building or "")
     if len(building) > 10:
         raise Invalid("楼号不能超过 10 个字", field="building")
@@ -279,7 +292,8 @@ def open_case(
         unit_id=chosen.id if chosen else None,
         priority=priority,
         source=source,
-        poster_id=post.author_id if post is not None else None,
+        poster_id=poster_id,
+        household_id=household_id,
         opened_by_id=user.id,  # type: ignore[arg-type]
         topic_id=topic.id if topic else None,
         building=building,
@@ -304,6 +318,7 @@ def open_case(
     _event(session, case, user, "opened", to_status=Status.SUBMITTED, detail=labels[Source(source)])
     if case.poster_id is not None:
         _follow(session, case, case.poster_id)
+        _notify(session, case.poster_id, NotificationKind.CASE_UPDATE, user, case, "已立案，社区会跟进办理")
     if chosen is not None:
         _notify_unit(session, case, user, chosen.id)  # type: ignore[arg-type]
     session.flush()

@@ -125,6 +125,7 @@ def open_case(data: CaseOpen, session: SessionDep, user: ApiUser) -> CaseDetail:
         location=data.location,
         priority=data.priority,
         is_private=data.is_private,
+        resident=data.resident,
     )
     return _detail(session, case, user)
 

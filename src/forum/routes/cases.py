@@ -84,7 +84,12 @@ def queue(page: PageDep, filters: Filters, cursor: Cursor = None) -> Response:
     require(page.user, Action.VIEW_CASE_QUEUE)
     listing = queries.case_list(page.session, filters=filters, cursor=cursor)
     return page.render(
-        "cases/queue.html", listing=listing, filters=filters, query=page.request.url.query, **_choices(page)
+        "cases/queue.html",
+        handlers=queries.handlers(page.session),
+        listing=listing,
+        filters=filters,
+        query=page.request.url.query,
+        **_choices(page),
     )
 
 
@@ -221,6 +226,7 @@ def create_offline(
     location: Short = "",
     priority: Short = "normal",
     is_private: Annotated[bool, Form()] = False,
+    resident: Short = "",
 ) -> Response:
     """Record a concern heard offline (走访, 电话, 来访, 民情联系卡, 民情日志)."""
     return _open(
@@ -236,6 +242,7 @@ def create_offline(
             "location": location,
             "priority": priority,
             "is_private": is_private,
+            "resident": resident,
         },
     )
 
