@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from forum import labels, policy
 from forum.accounts.models import User
+from forum.errors import DomainError
 from forum.notifications import service as notifications
 from forum.routes.deps import CurrentUser, SessionDep
 from forum.timeutil import humanize, local
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+T = TypeVar("T")
 
 
 def make_templates() -> Jinja2Templates:
@@ -56,6 +59,20 @@ class Page:
         return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
             request, name, context, status_code=status_code
         )
+
+    def attempt(
+        self, change: Callable[[], T], show_form: Callable[[DomainError, int], Response]
+    ) -> T | Response:
+        """Run a change in a savepoint. If it breaks a rule, nothing of it is kept and the form comes
+        back (with what was typed and the reason): 400 for invalid input, or the error's own status
+        (409, 413). Not logged in, not permitted and not found go to the usual error page."""
+        try:
+            with self.session.begin_nested():
+                return change()
+        except DomainError as error:
+            if error.status_code in (401, 403, 404):
+                raise
+            return show_form(error, 400 if error.status_code == 422 else error.status_code)
 
 
 def get_page(request: Request, session: SessionDep, user: CurrentUser) -> Page:

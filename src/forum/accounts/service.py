@@ -44,8 +44,18 @@ def check_password_rules(password: str, username: str) -> None:
         raise Invalid("密码不能与用户名相同", field="password")
 
 
-def register(session: Session, *, username: str, password: str, role: str = RoleName.RESIDENT) -> User:
-    """Create an account; raise Invalid for a bad name or password, Conflict if the name is taken."""
+def register(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str = RoleName.RESIDENT,
+    confirm: str | None = None,
+) -> User:
+    """Create an account; raise Invalid for a bad name or password (or a confirmation that differs),
+    Conflict if the name is taken."""
+    if confirm is not None and confirm != password:
+        raise Invalid("两次输入的密码不一致", field="password2")
     username = normalize_username(username)
     if not _USERNAME_RE.match(username):
         raise Invalid("用户名须为 2–20 个汉字、字母、数字或下划线", field="username")

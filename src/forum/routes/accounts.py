@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from forum.accounts import service
 from forum.boards import queries
-from forum.errors import DomainError, Invalid
+from forum.errors import DomainError
 from forum.policy import Action, can
 from forum.routes.deps import SESSION_COOKIE, verify_csrf
 from forum.templating import PageDep
@@ -56,19 +56,18 @@ def register_form(page: PageDep, next: Annotated[str, Query(max_length=500)] = "
 def register(
     page: PageDep, username: Name = "", password: Password = "", password2: Password = "", next: Next = "/"
 ) -> Response:
-    try:
-        if password != password2:
-            raise Invalid("两次输入的密码不一致", field="password2")
-        with page.session.begin_nested():
-            user = service.register(page.session, username=username, password=password)
-    except DomainError as error:
-        return page.render(
+    user = page.attempt(
+        lambda: service.register(page.session, username=username, password=password, confirm=password2),
+        lambda error, status: page.render(
             "accounts/register.html",
-            status_code=400 if error.status_code == 422 else error.status_code,
+            status_code=status,
             error=error,
             draft={"username": username},
             next=safe_next(next),
-        )
+        ),
+    )
+    if isinstance(user, Response):
+        return user
     return _log_in(page.request, RedirectResponse(safe_next(next), status_code=303), page, user.id)  # type: ignore[arg-type]
 
 
@@ -134,25 +133,24 @@ def household(
     real_name: Annotated[str, Form(max_length=80)] = "",
     phone: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    try:
-        with page.session.begin_nested():
-            service.request_household(
-                page.session,
-                actor=page.user,
-                building=building,
-                unit=unit,
-                room=room,
-                real_name=real_name,
-                phone=phone,
-            )
-    except DomainError as error:
-        if error.status_code != 422:
-            raise
-        return page.render(
+    done = page.attempt(
+        lambda: service.request_household(
+            page.session,
+            actor=page.user,
+            building=building,
+            unit=unit,
+            room=room,
+            real_name=real_name,
+            phone=phone,
+        ),
+        lambda error, status: page.render(
             "accounts/household.html",
-            status_code=400,
+            status_code=status,
             error=error,
             household=service.household_of(page.session, page.user) if page.user else None,
             draft={"building": building, "unit": unit, "room": room, "real_name": real_name, "phone": phone},
-        )
+        ),
+    )
+    if isinstance(done, Response):
+        return done
     return RedirectResponse(str(page.request.url_for("accounts:household_form")), status_code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path
@@ -42,16 +43,10 @@ def index(page: PageDep) -> Response:
     return _index(page)
 
 
-def _attempt(page: Page, action: object) -> Response:
+def _attempt(page: Page, change: Callable[[], object]) -> Response:
     """Run an admin change; on a rule broken, show the admin page again with the reason."""
-    try:
-        with page.session.begin_nested():
-            action()  # type: ignore[operator]
-    except DomainError as error:
-        if error.status_code in (401, 403):
-            raise
-        return _index(page, status_code=400 if error.status_code == 422 else error.status_code, error=error)
-    return _back(page)
+    done = page.attempt(change, lambda error, status: _index(page, status_code=status, error=error))
+    return done if isinstance(done, Response) else _back(page)
 
 
 @router.post("/boards", name="admin:create_board")

@@ -108,32 +108,24 @@ def create_topic(
 ) -> Response:
     settings = page.request.app.state.settings
     board = service.get_board_by_slug(page.session, slug)
-    try:
-        with page.session.begin_nested():
-            topic = service.create_topic(
-                page.session,
-                actor=page.user,
-                board=board,
-                title=title,
-                body=body,
-                tags=tags,
-                uploads=read_uploads(images, settings.max_upload_bytes),
-                store=page.request.app.state.images,
-                max_images=settings.max_images_per_post,
-            )
-    except DomainError as error:
-        if error.status_code in (401, 403):
-            raise
-        # Keep the draft: the form comes back with what was typed and the reason.
-        return _topic_form(
-            page,
-            slug,
-            status_code=400 if error.status_code == 422 else error.status_code,
-            error=error,
+    topic = page.attempt(
+        lambda: service.create_topic(
+            page.session,
+            actor=page.user,
+            board=board,
             title=title,
             body=body,
             tags=tags,
-        )
+            uploads=read_uploads(images, settings.max_upload_bytes),
+            store=page.request.app.state.images,
+            max_images=settings.max_images_per_post,
+        ),
+        lambda error, status: _topic_form(
+            page, slug, status_code=status, error=error, title=title, body=body, tags=tags
+        ),
+    )
+    if isinstance(topic, Response):
+        return topic
     return _redirect(page.request, "boards:topic", topic_id=topic.id)
 
 
@@ -218,23 +210,8 @@ def reply(
     images: Annotated[list[UploadFile], File()] = [],  # noqa: B006
 ) -> Response:
     settings = page.request.app.state.settings
-    try:
-        with page.session.begin_nested():
-            post = service.reply(
-                page.session,
-                actor=page.user,
-                topic=topic,
-                body=body,
-                parent_floor=parent_floor,
-                quote_floor=quote_floor,
-                reply_to=reply_to,
-                uploads=read_uploads(images, settings.max_upload_bytes),
-                store=page.request.app.state.images,
-                max_images=settings.max_images_per_post,
-            )
-    except DomainError as error:
-        if error.status_code != 422 or page.is_htmx:
-            raise
+
+    def show_form(error: DomainError, status: int) -> Response:
         view = queries.topic_page(
             page.session,
             topic=topic,
@@ -243,13 +220,26 @@ def reply(
             per_page=settings.floors_per_page,
             subs_shown=settings.subreplies_shown,
         )
-        return _render_topic(
-            page,
-            view,
-            status_code=400,
-            error=error,
-            draft={"body": body, "parent_floor": parent_floor, "quote_floor": quote_floor},
-        )
+        draft = {"body": body, "parent_floor": parent_floor, "quote_floor": quote_floor}
+        return _render_topic(page, view, status_code=status, error=error, draft=draft)
+
+    post = page.attempt(
+        lambda: service.reply(
+            page.session,
+            actor=page.user,
+            topic=topic,
+            body=body,
+            parent_floor=parent_floor,
+            quote_floor=quote_floor,
+            reply_to=reply_to,
+            uploads=read_uploads(images, settings.max_upload_bytes),
+            store=page.request.app.state.images,
+            max_images=settings.max_images_per_post,
+        ),
+        show_form,
+    )
+    if isinstance(post, Response):
+        return post
     return _redirect(page.request, "boards:post", post_id=post.id)
 
 
@@ -284,24 +274,23 @@ def edit(
     title: Annotated[str | None, Form(max_length=TITLE_MAX * 4)] = None,
 ) -> Response:
     topic = service.get_topic(page.session, post.topic_id, viewer=page.user)
-    try:
-        with page.session.begin_nested():
-            service.edit_post(
-                page.session, actor=page.user, post=post, body=body, title=title if post.floor == 1 else None
-            )
-    except DomainError as error:
-        if error.status_code != 422:
-            raise
-        return page.render(
+    edited = page.attempt(
+        lambda: service.edit_post(
+            page.session, actor=page.user, post=post, body=body, title=title if post.floor == 1 else None
+        ),
+        lambda error, status: page.render(
             "boards/edit.html",
-            status_code=400,
+            status_code=status,
             post=post,
             topic=topic,
             error=error,
             draft={"body": body, "title": title or topic.title},
             title_max=TITLE_MAX,
             body_max=BODY_MAX,
-        )
+        ),
+    )
+    if isinstance(edited, Response):
+        return edited
     return _redirect(page.request, "boards:post", post_id=post.id)
 
 

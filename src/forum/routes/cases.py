@@ -167,19 +167,12 @@ def flag_form(page: PageDep, post: PostDep) -> Response:
 
 
 def _open(page: Page, post, form: dict) -> Response:  # type: ignore[no-untyped-def]
-    try:
-        with page.session.begin_nested():
-            case = service.open_case(page.session, actor=page.user, post=post, **form)
-    except DomainError as error:
-        if error.status_code in (401, 403):
-            raise
-        return _case_form(
-            page,
-            post=post,
-            status_code=400 if error.status_code == 422 else error.status_code,
-            error=error,
-            draft=form,
-        )
+    case = page.attempt(
+        lambda: service.open_case(page.session, actor=page.user, post=post, **form),
+        lambda error, status: _case_form(page, post=post, status_code=status, error=error, draft=form),
+    )
+    if isinstance(case, Response):
+        return case
     return RedirectResponse(str(page.request.url_for("cases:case", case_id=case.id)), status_code=303)
 
 
@@ -287,29 +280,30 @@ def act(
     private: Annotated[bool, Form()] = False,
 ) -> Response:
     """Every button and form on the case page lands here: one service call."""
-    try:
-        with page.session.begin_nested():
-            service.perform(
-                page.session,
-                actor=page.user,
-                case=case,
-                action=action,
-                note=note,
-                version=version,
-                rating=rating or None,
-                into=into,
-                unit=unit or None,
-                handler=handler or None,
-                due_date=due_date or None,
-                private=private,
-            )
-    except DomainError as error:
-        if error.status_code in (401, 403, 404):
-            raise
+
+    def show_form(error: DomainError, status: int) -> Response:
         page.session.refresh(case)
-        return _case_page(
-            page, case, status_code=400 if error.status_code == 422 else error.status_code, error=error
-        )
+        return _case_page(page, case, status_code=status, error=error)
+
+    done = page.attempt(
+        lambda: service.perform(
+            page.session,
+            actor=page.user,
+            case=case,
+            action=action,
+            note=note,
+            version=version,
+            rating=rating or None,
+            into=into,
+            unit=unit or None,
+            handler=handler or None,
+            due_date=due_date or None,
+            private=private,
+        ),
+        show_form,
+    )
+    if isinstance(done, Response):
+        return done
     return RedirectResponse(str(page.request.url_for("cases:case", case_id=case.id)), status_code=303)
 
 
@@ -376,43 +370,37 @@ def create_meeting(
         "decisions": decisions,
         "case_ids": case_ids,
     }
-    try:
-        with page.session.begin_nested():
-            ids = [int(x) for x in case_ids.replace("，", ",").replace("#", "").split(",") if x.strip()]
-            meeting = service.record_meeting(
-                page.session,
-                actor=page.user,
-                kind=kind,
-                title=title,
-                starts_at=_when(starts_at, "starts_at"),
-                ends_at=_when(ends_at, "ends_at") if ends_at else None,
-                place=place,
-                attendees=attendees,
-                minutes=minutes,
-                decisions=decisions,
-                case_ids=ids,
-            )
-    except ValueError:
-        return page.render(
-            "cases/meeting_new.html",
-            status_code=400,
-            kinds=MeetingKind,
-            draft=draft,
-            error=Invalid("关联的民情意见请填编号，用逗号分隔", field="case_ids"),
-        )
-    except DomainError as error:
-        if error.status_code in (401, 403):
-            raise
-        return page.render(
-            "cases/meeting_new.html",
-            status_code=400 if error.status_code == 422 else error.status_code,
-            kinds=MeetingKind,
-            draft=draft,
-            error=error,
-        )
+    meeting = page.attempt(
+        lambda: service.record_meeting(
+            page.session,
+            actor=page.user,
+            kind=kind,
+            title=title,
+            starts_at=_when(starts_at, "starts_at"),
+            ends_at=_when(ends_at, "ends_at") if ends_at else None,
+            place=place,
+            attendees=attendees,
+            minutes=minutes,
+            decisions=decisions,
+            case_ids=_case_ids(case_ids),
+        ),
+        lambda error, status: page.render(
+            "cases/meeting_new.html", status_code=status, kinds=MeetingKind, draft=draft, error=error
+        ),
+    )
+    if isinstance(meeting, Response):
+        return meeting
     return RedirectResponse(
         str(page.request.url_for("cases:meeting", meeting_id=meeting.id)), status_code=303
     )
+
+
+def _case_ids(text: str) -> list[int]:
+    """“#3, 7，12” -> [3, 7, 12]."""
+    try:
+        return [int(x) for x in text.replace("，", ",").replace("#", "").split(",") if x.strip()]
+    except ValueError:
+        raise Invalid("关联的民情意见请填编号，用逗号分隔", field="case_ids") from None
 
 
 def _when(value: str, field: str) -> datetime:
@@ -466,14 +454,12 @@ def units(page: Page, status_code: int = 200, error: DomainError | None = None) 
 
 
 def _admin(page: Page, change) -> Response:  # type: ignore[no-untyped-def]
-    try:
-        with page.session.begin_nested():
-            change()
-    except DomainError as error:
-        if error.status_code in (401, 403):
-            raise
-        return units(page, status_code=400 if error.status_code == 422 else error.status_code, error=error)
-    return RedirectResponse(str(page.request.url_for("cases:units")), status_code=303)
+    done = page.attempt(change, lambda error, status: units(page, status_code=status, error=error))
+    return (
+        done
+        if isinstance(done, Response)
+        else RedirectResponse(str(page.request.url_for("cases:units")), status_code=303)
+    )
 
 
 @router.post("/admin/units", name="cases:create_unit")
