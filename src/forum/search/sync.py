@@ -8,7 +8,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect
+from sqlalchemy import delete, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 
@@ -85,7 +85,7 @@ def write(session: OrmSession, keys: list[str], *, outbox: bool | None = None) -
         docs = [d for d in documents.build_many(session, chunk).values() if d is not None]
         session.execute(delete(SearchDoc).where(SearchDoc.key.in_(chunk)))  # type: ignore[attr-defined]
         if docs:
-            session.execute(insert(SearchDoc), docs)
+            session.execute(SearchDoc.__table__.insert(), docs)  # type: ignore[attr-defined]
     if outbox if outbox is not None else _OUTBOX.get(session.get_bind(), False):  # type: ignore[arg-type]
         now = utcnow()
-        session.execute(insert(SearchOutbox), [{"key": key, "created_at": now} for key in keys])
+        session.execute(SearchOutbox.__table__.insert(), [{"key": key, "created_at": now} for key in keys])  # type: ignore[attr-defined]
