@@ -50,7 +50,8 @@ def live_server(database_url: str, data_dir: Path, *, workers: int = 1) -> Itera
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Generous: a loaded CI machine can take long to import the app in two workers.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/api/v1/boards", timeout=1).status_code == 200:
@@ -58,7 +59,10 @@ def live_server(database_url: str, data_dir: Path, *, workers: int = 1) -> Itera
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start (exit {process.poll()})")
+                logged = (
+                    (data_dir / "server.log").read_text(errors="replace")[-3000:] if data_dir.exists() else ""
+                )
+                raise RuntimeError(f"server did not start (exit {process.poll()}):\n{logged}")
             time.sleep(0.1)
         yield base
     finally:
