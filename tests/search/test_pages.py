@@ -72,3 +72,12 @@ def test_reindex_rebuilds_and_resumes(session, settings, monkeypatch):  # type: 
     assert "索引已重建" in result.output
     session.expire_all()
     assert session.exec(select(func.count()).select_from(SearchDoc)).one() == count == 3
+
+
+def test_search_form_submitted_as_is_works(client, session):  # type: ignore[no-untyped-def]
+    """The /search form sends every filter, empty ones included."""
+    _world(session)
+    query = "q=停车&type=&board=&tag=&status=&author=&date_from=&date_to=&sort=relevance"
+    response = client.get(f"/search?{query}")
+    assert response.status_code == 200 and "<mark>停车</mark>" in response.text
+    assert client.get(f"/api/v1/search?{query}").status_code == 200

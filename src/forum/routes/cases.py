@@ -4,7 +4,7 @@ admin page for units and category routing."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -18,7 +18,7 @@ from forum.cases.models import Case, MeetingKind
 from forum.cases.workflow import Party, allowed_actions
 from forum.errors import DomainError, Invalid
 from forum.policy import Action, require
-from forum.routes.deps import PostDep, SessionDep, Viewer, verify_csrf
+from forum.routes.deps import OptionalDate, OptionalId, PostDep, SessionDep, Viewer, verify_csrf
 from forum.templating import Page, PageDep
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -28,14 +28,14 @@ Note = Annotated[str, Form(max_length=4000)]
 
 def case_filters(
     status: Annotated[list[str], Query(max_length=8)] = [],  # noqa: B006
-    category: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    unit: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    handler: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    category: OptionalId = None,
+    unit: OptionalId = None,
+    handler: OptionalId = None,
     building: Annotated[str | None, Query(max_length=10)] = None,
     overdue: Annotated[int, Query(ge=0, le=1)] = 0,
     source: Annotated[str | None, Query(max_length=16)] = None,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
+    date_from: OptionalDate = None,
+    date_to: OptionalDate = None,
     sort: Annotated[str, Query(max_length=10)] = "newest",
 ) -> queries.CaseFilters:
     """The list filters, from the query string (pages and API alike); empty values mean "any"."""

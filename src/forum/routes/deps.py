@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
+from pydantic import BeforeValidator, Field
 from sqlmodel import Session
 
 from forum import db
@@ -106,6 +108,13 @@ def api_user(request: Request, session: SessionDep) -> User | None:
         return None
     return accounts.user_for_token(session, token=token.strip(), kind="api")
 
+
+# A form's empty <input type="date"> sends "", which means "no date", not a bad one.
+OptionalDate = Annotated[date | None, BeforeValidator(lambda value: value or None), Query()]
+# Likewise an empty <select> option ("全部") sends "", meaning "any".
+OptionalId = Annotated[
+    Annotated[int, Field(ge=1, le=2**62)] | None, BeforeValidator(lambda value: value or None), Query()
+]
 
 CurrentUser = Annotated[User | None, Depends(current_user)]
 ApiUser = Annotated[User | None, Depends(api_user)]

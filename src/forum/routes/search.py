@@ -3,13 +3,12 @@ title, and GET /api/v1/search with the same parameters."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from forum.routes.deps import ApiUser, SessionDep
+from forum.routes.deps import ApiUser, OptionalDate, SessionDep
 from forum.search import service
 from forum.search.models import SearchHitPublic, SearchResultsPublic
 from forum.templating import PageDep
@@ -25,8 +24,8 @@ def search_request(
     tag: Short = "",
     status: Short = "",
     author: Short = "",
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: OptionalDate = None,
+    date_to: OptionalDate = None,
     sort: Short = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> service.SearchRequest:
