@@ -189,7 +189,13 @@ class Pages:
             self.db.commit()
             context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": self.server.url}])
         self.contexts.append(context)
-        page = context.new_page()
+        return self._watched(context.new_page())
+
+    def tab(self, page):  # type: ignore[no-untyped-def]
+        """Another tab beside `page`: the same browser context (cookies, login), watched the same way."""
+        return self._watched(page.context.new_page())
+
+    def _watched(self, page):  # type: ignore[no-untyped-def]
         page.on("console", lambda msg: self._console(page, msg))
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: uncaught {exc}"))
         return page
