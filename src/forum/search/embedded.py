@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, func, literal_column, table, text
+from sqlalchemy import func, literal_column, table, text
 from sqlmodel import Session, col, select
 
 from forum.search.models import Audience, SearchDoc
@@ -34,31 +34,35 @@ def _tsquery(terms: list[str]) -> str:
     return " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
 
 
+COUNT_CAP = 1000  # "1000+": counting every match of a common word costs more than it tells
+
+
 def search(
     session: Session, terms: list[str], filters: Filters, *, limit: int, offset: int
 ) -> tuple[int, list[SearchDoc]]:
-    """(total matches, one page of documents) for documents containing every term."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        fts = table("search_fts", column("rowid"))
-        base = (
-            select(SearchDoc)
-            .join(fts, fts.c.rowid == SearchDoc.id)
+    """(matches, counted up to COUNT_CAP + 1; one page of documents) for documents with every term."""
+    if session.get_bind().dialect.name == "sqlite":
+        # The match runs first, inside FTS5 (a subquery, so the planner cannot start from
+        # search_doc and probe FTS row by row), and yields bm25 as `rank`.
+        matched = (
+            select(literal_column("rowid").label("id"), literal_column("rank").label("rank"))
+            .select_from(table("search_fts"))
             .where(text("search_fts MATCH :match").bindparams(match=_fts_match(terms)))
+            .subquery("matched")
         )
-        rank: Any = func.bm25(literal_column("search_fts"))  # lower is better
+        base = select(SearchDoc).join(matched, matched.c.id == SearchDoc.id)
+        rank: Any = matched.c.rank  # lower is better
     else:
         vector = func.array_to_tsvector(func.string_to_array(SearchDoc.tokens, " "))
         query = text("CAST(:tsq AS tsquery)").bindparams(tsq=_tsquery(terms))
         base = select(SearchDoc).where(vector.op("@@")(query))
         rank = -func.ts_rank(vector, query)
     base = _filtered(base, filters)
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    order = (
-        [col(SearchDoc.created_at).desc(), col(SearchDoc.id).desc()]
-        if filters.sort == "newest"
-        else [rank, col(SearchDoc.created_at).desc()]
-    )
+    total = session.exec(select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())).one()
+    if filters.sort == "newest":
+        order = [col(SearchDoc.created_at).desc(), col(SearchDoc.id).desc()]
+    else:
+        order = [rank, col(SearchDoc.created_at).desc()]
     docs = list(session.exec(base.order_by(*order).limit(limit).offset(offset)).all())
     return total, docs
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from forum.timeutil import AwareDateTime, utcnow
@@ -28,10 +28,8 @@ class Audience(StrEnum):
 
 class SearchDoc(SQLModel, table=True):
     __tablename__ = "search_doc"
-    __table_args__ = (
-        Index("ix_search_doc_kind_created", "kind", "created_at"),
-        Index("ix_search_doc_topic", "topic_id"),
-    )
+    # No index on the filter columns on purpose: the full-text match is always the selective part,
+    # and an index on kind lets SQLite's planner walk every reply and probe FTS for each.
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=40, unique=True)  # "post:12", "case:3", "meeting:1"
