@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Writing requests admitted at once per process (see routes.deps.write_gate): well under the
     # 40 threads of Starlette's pool.
     app.state.write_concurrency = 1 if app.state.engine.dialect.name == "sqlite" else 16
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(reload=settings.debug)
     app.state.search = make_backend(settings, app.state.engine)
     app.state.images = ImageStore(
         settings.upload_dir,

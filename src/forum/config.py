@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Send the outbox from inside each web worker; with several workers, run `forum index-worker`
     # once instead and turn this off.
     index_worker_in_app: bool = True
+    # Development: reload templates when they change
+    debug: bool = False
     # Serving
     host: str = "127.0.0.1"
     port: int = 8000

@@ -22,9 +22,12 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 T = TypeVar("T")
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(*, reload: bool = False) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
+    # Re-reading templates on change stats the file at every include (100+ per topic page): for
+    # development only (FORUM_DEBUG).
+    env.auto_reload = reload
     env.filters["ago"] = humanize
     env.filters["localtime"] = lambda value, fmt="%Y-%m-%d %H:%M": local(value).strftime(fmt)
     env.globals["labels"] = labels
