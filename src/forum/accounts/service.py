@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -242,7 +242,3 @@ def set_role(session: Session, *, actor: User | None, user_id: int, role: str) -
 def list_users(session: Session, *, actor: User | None, limit: int = 200) -> list[User]:
     require(actor, Action.MANAGE_ROLES)
     return list(session.exec(select(User).order_by(User.id).limit(limit)).all())  # type: ignore[arg-type]
-
-
-def count_users(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(User)).one()

@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import Household, User
-from forum.boards import markup
 from forum.boards.models import Category, Post, Topic, TopicTag
 from forum.boards.service import clean_body, clean_text, clean_title
 from forum.cases.models import (
@@ -851,10 +850,6 @@ def _notify_followers(session: Session, case: Case, actor: User | None, detail: 
 def _notify_unit(session: Session, case: Case, actor: User | None, unit_id: int) -> None:
     for member in unit_members(session, unit_id):
         _notify(session, member.id, NotificationKind.CASE_ASSIGNED, actor, case, "新的待办")
-
-
-def excerpt(case: Case) -> str:
-    return markup.excerpt(case.description, 80)
 
 
 def perform(
