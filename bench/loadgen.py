@@ -59,13 +59,27 @@ def pinned(cmd: list[str], cpu: int | None) -> list[str]:
     return cmd
 
 
-def fetch(url: str, timeout: float = 30.0) -> tuple[int, bytes]:
+def fetch(url: str, timeout: float = 30.0, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    status, _, body = request(url, timeout=timeout, headers=headers)
+    return status, body
+
+
+def request(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request on a new connection: status, response headers, body."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.request(method, target, body=body, headers=headers or {})
         response = conn.getresponse()
-        return response.status, response.read()
+        return response.status, response.msg, response.read()
     finally:
         conn.close()
 
@@ -137,7 +151,14 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_wrk(url: str, *, seconds: float, connections: int, cpu: int | None = None) -> Result:
+def run_wrk(
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    cpu: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Result:
     cmd = [
         "wrk",
         "-t1",
@@ -147,6 +168,7 @@ def run_wrk(url: str, *, seconds: float, connections: int, cpu: int | None = Non
         "10s",
         "-s",
         str(WRK_SCRIPT),
+        *(arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")),
         url,
     ]
     out = subprocess.run(pinned(cmd, cpu), capture_output=True, text=True, check=True).stdout
@@ -200,10 +222,11 @@ async def _worker(
     return bad
 
 
-async def _python_load(url: str, seconds: float, connections: int) -> Result:
+async def _python_load(url: str, seconds: float, connections: int, headers: dict[str, str]) -> Result:
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
-    request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n{extra}\r\n".encode()
     latencies: list[float] = []
     sizes: list[int] = []
     begin = time.perf_counter()
@@ -236,17 +259,33 @@ async def _python_load(url: str, seconds: float, connections: int) -> Result:
     )
 
 
-def run_python(url: str, *, seconds: float, connections: int, cpu: int | None = None) -> Result:
+def run_python(
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    cpu: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Result:
     affinity = os.sched_getaffinity(0)
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
     try:
-        return asyncio.run(_python_load(url, seconds, connections))
+        return asyncio.run(_python_load(url, seconds, connections, headers or {}))
     finally:
         os.sched_setaffinity(0, affinity)
 
 
-def load(url: str, *, seconds: float, connections: int, cpu: int | None = None) -> Result:
+def load(
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    cpu: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Result:
+    """GET url for `seconds` over `connections` keep-alive connections, with the same extra
+    headers (e.g. a Cookie) on every request."""
     if have_wrk():
-        return run_wrk(url, seconds=seconds, connections=connections, cpu=cpu)
-    return run_python(url, seconds=seconds, connections=connections, cpu=cpu)
+        return run_wrk(url, seconds=seconds, connections=connections, cpu=cpu, headers=headers)
+    return run_python(url, seconds=seconds, connections=connections, cpu=cpu, headers=headers)

@@ -20,6 +20,7 @@ from forum.app import create_app
 from forum.config import Settings
 from forum.db import make_engine
 from forum.migrate import upgrade
+from generous_limits import GENEROUS_LIMITS
 
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
 
@@ -84,6 +85,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         max_request_bytes=6 * 1024 * 1024,
         max_image_pixels=4_000_000,
         periodic_seconds=0,
+        # Tests look at a visitor's page right after a write; the page cache (15 s stale in
+        # production) has its own tests, tests/test_pagecache.py.
+        anon_cache_seconds=0,
+        **GENEROUS_LIMITS,  # type: ignore[arg-type]
     )
 
 

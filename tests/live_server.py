@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from generous_limits import as_env
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -28,6 +30,8 @@ def live_server(database_url: str, data_dir: Path, *, workers: int = 1) -> Itera
         "FORUM_DATABASE_URL": database_url,
         "FORUM_DATA_DIR": str(data_dir),
         "FORUM_SECRET_KEY": "test-secret-key",
+        "FORUM_ANON_CACHE_SECONDS": "0",  # visitors reload right after a write
+        **as_env(),
     }
     log = (data_dir / "server.log").open("wb") if data_dir.exists() else subprocess.DEVNULL
     process = subprocess.Popen(

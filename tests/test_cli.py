@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
 from forum.accounts.models import RoleName, User
@@ -13,6 +13,7 @@ from forum.boards.models import Board, Post, Topic
 from forum.cli import app
 from forum.config import Settings
 from forum.demo import content, seed
+from forum.notices.models import Notice
 
 runner = CliRunner()
 
@@ -52,7 +53,10 @@ def test_seed_demo_writes_a_community_once(env, engine, monkeypatch):  # type: i
     assert result.exit_code == 0, result.output
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Board)).one() == len(content.BOARDS)
-        assert session.exec(select(func.count()).select_from(Topic)).one() == 25
+        # Besides the 25 demo topics, each published notice has its comment topic.
+        notice_topics = session.exec(select(func.count(col(Notice.topic_id)))).one()
+        assert notice_topics == 6
+        assert session.exec(select(func.count()).select_from(Topic)).one() == 25 + notice_topics
         assert session.exec(select(func.count()).select_from(Post)).one() > 100
         verified = session.exec(
             select(func.count()).select_from(User).where(User.verified_at.is_not(None))

@@ -13,16 +13,39 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import forum.models  # noqa: F401  (every table registered before the first query)
 from forum.config import Settings
 from forum.db import make_engine
-from forum.errors import DomainError
+from forum.errors import DomainError, NotFound, RateLimited
+from forum.guards.context import GuardMiddleware, Limits
+from forum.mail.context import use_mail
 from forum.media.images import ImageStore
 from forum.middleware import SiteMiddleware
-from forum.routes import accounts, admin, api, api_cases, boards, cases, media, notifications, search
-from forum.routes.deps import CSRF_COOKIE
+from forum.pagecache import AnonymousCache, AnonymousCacheMiddleware
+from forum.routes import (
+    accounts,
+    admin,
+    api,
+    api_cases,
+    api_consultations,
+    api_moderation,
+    api_notices,
+    boards,
+    cases,
+    consultations,
+    feeds,
+    mail,
+    media,
+    moderation,
+    notices,
+    notifications,
+    search,
+)
+from forum.routes.deps import CSRF_COOKIE, SESSION_COOKIE
+from forum.routes.guards import router as guards_router
 from forum.search.backends import make_backend
 from forum.templating import TEMPLATE_DIR, make_templates
 
@@ -68,15 +91,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_pixels=settings.max_image_pixels,
         thumb_size=settings.thumbnail_size,
     )
+    # Added first, so it runs inside SiteMiddleware: cached pages still get the security headers
+    # and each visitor's own CSRF cookie.
+    app.state.page_cache = AnonymousCache(
+        ttl=settings.anon_cache_seconds,
+        max_entries=settings.anon_cache_entries,
+        max_bytes=settings.anon_cache_bytes,
+    )
+    app.add_middleware(AnonymousCacheMiddleware, cache=app.state.page_cache, session_cookie=SESSION_COOKIE)
     app.add_middleware(
         SiteMiddleware,
         csrf_cookie=CSRF_COOKIE,
         secure_cookies=settings.https_only_cookies,
         max_body=settings.max_request_bytes,
     )
+    # Rate limits and trust levels need each request's address and this app's limits.
+    app.add_middleware(GuardMiddleware, limits=Limits.from_settings(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (boards, cases, search, accounts, notifications, admin, media, api, api_cases):
+    routers = (boards, cases, search, accounts, notifications, admin, media, api, api_cases, feeds, notices)
+    for module in (*routers, moderation, api_moderation, consultations, api_consultations, api_notices):
         app.include_router(module.router)
+    app.include_router(guards_router)
+    app.include_router(mail.router)
+    # Notifications committed through this engine's sessions queue mail (forum.mail.hooks).
+    use_mail(app.state.engine, settings, app.url_path_for)
     _install_error_handlers(app)
     return app
 
@@ -90,6 +128,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = threading.Event()
     if app.state.settings.search_backend == "meilisearch" and app.state.settings.index_worker_in_app:
         tasks.append(asyncio.create_task(_index_worker(app, stop)))
+    if app.state.settings.smtp_host and app.state.settings.mail_worker_in_app:
+        tasks.append(asyncio.create_task(_mail_worker(app, stop)))
     try:
         yield
     finally:
@@ -109,13 +149,28 @@ async def _index_worker(app: FastAPI, stop: threading.Event) -> None:
     await asyncio.to_thread(run_worker, app.state.search, scope, should_stop=stop.is_set, sleep=stop.wait)
 
 
+async def _mail_worker(app: FastAPI, stop: threading.Event) -> None:
+    """Send the mail outbox and the daily digests in a thread for as long as the app runs."""
+    from forum.mail.worker import run_worker
+
+    await asyncio.to_thread(
+        run_worker, app.state.engine, app.state.settings, should_stop=stop.is_set, sleep=stop.wait
+    )
+
+
 async def _periodic(app: FastAPI, seconds: int) -> None:
     from forum.cases.service import run_periodic
     from forum.db import session_scope
+    from forum.guards.ratelimit import purge as purge_counters
+    from forum.notices.service import publish_due
 
     def work() -> None:
         with session_scope(app.state.engine, write=True) as session:
             run_periodic(session, archive_after_days=app.state.settings.archive_after_days)
+        with session_scope(app.state.engine, write=True) as session:
+            purge_counters(session)  # rate-limit windows long over
+        with session_scope(app.state.engine, write=True) as session:
+            publish_due(session)  # scheduled notices get their comment topic
 
     while True:
         try:
@@ -161,9 +216,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 and _wants_json(request) else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         if _wants_json(request):
             return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
-        return _error_page(request, exc.status_code, exc.message)
+        page = _error_page(request, exc.status_code, exc.message)
+        page.headers.update(headers or {})
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -189,3 +248,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": "服务器内部错误"}, status_code=500)
         return _error_page(request, 500, "服务器内部错误，请稍后再试")
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # Ids are accepted up to 2**62, PostgreSQL's INTEGER columns end at 2**31 - 1: an id past
+        # the column's range (SQLSTATE 22003) names nothing, so it is not found, not a 500.
+        if getattr(exc.orig, "sqlstate", None) == "22003":
+            return await domain_error(request, NotFound())
+        return await unexpected(request, exc)

@@ -1,4 +1,4 @@
-"""The `forum` command: serve, migrate, createadmin, seed-demo."""
+"""The `forum` command: serve, migrate, createadmin, seed-demo, mail-worker."""
 
 from __future__ import annotations
 
@@ -110,11 +110,12 @@ def archive(
     days: Annotated[int | None, typer.Option(help="archive cases followed up this many days ago")] = None,
 ) -> None:
     """Archive 已回访 cases after N days and send overdue notices (the periodic task, by hand)."""
+    from forum.app import create_app
     from forum.cases.service import run_periodic
 
     settings = Settings()
     _migrate(settings)
-    engine = make_engine(settings)
+    engine = create_app(settings).state.engine  # with mail: overdue notices are mailed too
     with session_scope(engine, write=True) as session:
         archived, overdue = run_periodic(session, archive_after_days=days or settings.archive_after_days)
     console.print(f"已归档 {archived} 件民情意见，新发现超期 {overdue} 件")
@@ -184,6 +185,35 @@ def index_worker() -> None:
         raise typer.Exit(1)
     console.print(f"正在把搜索发件箱发送到 {settings.meili_url} …（Ctrl+C 停止）")
     run_worker(backend, lambda: session_scope(engine, write=True))  # type: ignore[arg-type]
+
+
+@app.command("mail-worker")
+def mail_worker(
+    once: Annotated[bool, typer.Option("--once", help="send what is due now, then stop")] = False,
+) -> None:
+    """Send queued mail and the daily digests over SMTP (FORUM_SMTP_*); for deployments that set
+    FORUM_MAIL_WORKER_IN_APP=false, or for cron with --once."""
+    from forum.app import create_app
+    from forum.mail.service import send_digests
+    from forum.mail.worker import drain, run_worker
+
+    settings = Settings()
+    if not settings.smtp_host:
+        console.print("[red]FORUM_SMTP_HOST 未设置，邮件发送没有开启[/red]")
+        raise typer.Exit(1)
+    _migrate(settings)
+    engine = create_app(settings).state.engine  # the app gives mail its links (see forum.mail.context)
+    if once:
+        with session_scope(engine, write=True) as session:
+            digests = send_digests(session)
+        result = drain(engine, settings)
+        console.print(
+            f"已发送 {result.sent} 封，稍后重试 {result.retrying} 封，放弃 {result.failed} 封；"
+            f"新生成每日摘要 {digests} 封"
+        )
+        return
+    console.print(f"正在通过 {settings.smtp_host}:{settings.smtp_port} 发送邮件 …（Ctrl+C 停止）")
+    run_worker(engine, settings)
 
 
 def _safe_url(settings: Settings) -> str:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Cases
     archive_after_days: int = 7  # 已回访 -> 已归档 after this many days
     periodic_seconds: int = 3600  # how often each worker runs the scheduled work; 0: never
+    # Moderation: this many different members' open reports hide a post until staff review it
+    report_hide_threshold: int = Field(default=3, ge=1)
     # Search: "embedded" (the database's own full-text index) or "meilisearch" (FORUM_MEILI_URL)
     search_backend: str = "embedded"
     meili_url: str | None = None
@@ -47,6 +49,56 @@ class Settings(BaseSettings):
     # Send the outbox from inside each web worker; with several workers, run `forum index-worker`
     # once instead and turn this off.
     index_worker_in_app: bool = True
+    # Guards (forum.guards): rate limits count one action in a fixed window of rate_window_minutes,
+    # per account (lower for new accounts) and per IP address (higher: a 社区 service centre's
+    # residents share one address). The counters live in the database, shared by every worker.
+    rate_window_minutes: int = 60
+    topics_per_window: int = 10
+    new_user_topics_per_window: int = 3
+    replies_per_window: int = 120
+    new_user_replies_per_window: int = 20
+    uploads_per_window: int = 60
+    new_user_uploads_per_window: int = 10
+    reports_per_window: int = 30
+    new_user_reports_per_window: int = 5
+    ip_posts_per_window: int = 400  # topics and replies together
+    ip_uploads_per_window: int = 400
+    ip_reports_per_window: int = 100
+    registrations_per_ip_per_day: int = 10
+    # Failed logins, per account name and per IP, in login_window_minutes: over either limit, even
+    # the right password is refused until the window ends.
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 30
+    login_window_minutes: int = 15
+    # Trust: an account younger than trust_days or with fewer than trust_posts visible posts is
+    # new: lower limits, no links. Staff are never new.
+    trust_days: int = 2
+    trust_posts: int = 3
+    # Mail (forum.mail): off while smtp_host is empty — then no mail is queued at all and the
+    # settings page says so. smtp_ssl: TLS from the start (port 465); smtp_starttls: upgrade (587).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = Field(default=20, gt=0)
+    mail_from: str = "noreply@localhost"
+    base_url: str = Field(default="http://127.0.0.1:8000", description="absolute links in mail")
+    # Send the mail outbox from inside each web worker (safe with several); or run
+    # `forum mail-worker` once and turn this off.
+    mail_worker_in_app: bool = True
+    mail_poll_seconds: float = Field(default=15, gt=0)
+    mail_max_attempts: int = Field(default=8, ge=1)  # then the mail is marked failed (and kept)
+    mail_retry_seconds: int = Field(default=60, ge=1)  # first retry; doubles each time, 6 h at most
+    mail_digest_hour: int = Field(default=8, ge=0, le=23)  # daily digests go out at this hour (Shanghai)
+    mail_verify_interval_seconds: int = Field(default=120, ge=0)  # between two verification mails
+    # Anonymous page cache (forum.pagecache): home, board and topic pages for visitors without a
+    # session, per worker, least recently used out first; they may be this many seconds stale.
+    # 0 turns it off. Logged-in users always get fresh pages.
+    anon_cache_seconds: int = Field(default=15, ge=0)
+    anon_cache_entries: int = Field(default=2000, ge=1)
+    anon_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # Development: reload templates when they change
     debug: bool = False
     # Serving

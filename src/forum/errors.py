@@ -47,3 +47,13 @@ class Conflict(DomainError):
 
 class TooLarge(DomainError):
     status_code = 413
+
+
+class RateLimited(DomainError):
+    """Too many of one action in a window; retry_after is in seconds (sent as Retry-After)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

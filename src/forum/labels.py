@@ -21,6 +21,8 @@ NOTIFICATION_VERBS = {
     "case_assigned": "给你的单位转来民情意见",
     "case_rated": "评价了民情意见",
     "case_overdue": "提醒：民情意见",
+    "mod_warning": "对你发出了警告",
+    "mod_muted": "对你执行了禁言",
 }
 
 CASE_STATUS = {
@@ -95,3 +97,52 @@ MEETING_KIND = {
     "hearing": "民意听证会",
     "review": "民主评议会",
 }
+
+REPORT_REASON = {
+    "ad": "广告",
+    "abuse": "辱骂",
+    "privacy": "泄露隐私",
+    "false_info": "不实信息",
+    "other": "其他",
+}
+
+MODERATION_ACTION = {
+    "dismiss_reports": "驳回举报",
+    "auto_hide": "自动隐藏",
+    "hide_post": "隐藏",
+    "restore_post": "恢复显示",
+    "delete_post": "删除",
+    "pin": "置顶",
+    "unpin": "取消置顶",
+    "feature": "设为精品",
+    "unfeature": "取消精品",
+    "lock": "锁定",
+    "unlock": "解除锁定",
+    "move_topic": "移动帖子",
+    "warn": "警告",
+    "mute": "禁言",
+    "unmute": "解除禁言",
+    "ban": "封禁",
+    "unban": "解除封禁",
+    "set_role": "修改角色",
+    "approve_household": "通过住户认证",
+    "reject_household": "驳回住户认证",
+}
+
+REPORT_RESOLUTION = {"dismissed": "已驳回", "hidden": "已隐藏", "deleted": "已删除"}
+
+NOTICE_CATEGORY = {
+    "announcement": "通知公告",
+    "finance": "财务公开",
+    "minutes": "会议纪要",
+    "review": "评议结果",
+    "guide": "办事指南",
+}
+
+QUESTION_KIND = {"single": "单选", "multiple": "多选", "rating": "评分（1–5 分）", "text": "文字意见"}
+
+AUDIENCE = {"member": "每位居民一份", "household": "每户一份（已认证住户）"}
+
+CONSULTATION_STATE = {"upcoming": "未开始", "open": "征求中", "closed": "已截止"}
+
+CONSULTATION_KIND = {"ordinary": "征求意见", "review": "民主评议"}

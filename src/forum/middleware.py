@@ -51,17 +51,25 @@ class SiteMiddleware:
 
         path: str = scope["path"]
         received = 0
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
+                    exceeded = True
                     raise BodyTooLarge()
             return message
 
         async def send_with_headers(message: Message) -> None:
+            if exceeded:
+                # FastAPI turns any error while reading a body into its own 400; a body over the
+                # cap (sent without a Content-Length) is answered 413 instead, whoever caught it.
+                if message["type"] == "http.response.start":
+                    await self._too_large(scope, send)
+                return
             if message["type"] == "http.response.start":
                 h = MutableHeaders(scope=message)
                 h.setdefault("x-content-type-options", "nosniff")
@@ -80,7 +88,7 @@ class SiteMiddleware:
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except BodyTooLarge:
-            await self._too_large(scope, send)
+            await send_with_headers({"type": "http.response.start", "status": 413, "headers": []})
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         mb = self.max_body // (1024 * 1024)

@@ -24,6 +24,17 @@ from forum.cases.models import (
     Unit,
     UnitMember,
 )
+from forum.consultations.models import (
+    Consultation,
+    ConsultationAnswer,
+    ConsultationOption,
+    ConsultationQuestion,
+    ConsultationResponse,
+)
+from forum.guards.models import RateCounter, SensitiveWord, WordListVersion
+from forum.mail.models import MailAddress, MailDigestItem, MailOutbox
+from forum.moderation.models import ModerationAction, Report, ReportedPost
+from forum.notices.models import Notice, NoticeAttachment, NoticeRead, NoticeVersion
 from forum.notifications.models import Notification
 from forum.search.models import SearchDoc, SearchOutbox, SearchState
 
@@ -36,23 +47,41 @@ __all__ = [
     "CaseSupport",
     "Category",
     "CategoryRoute",
+    "Consultation",
+    "ConsultationAnswer",
+    "ConsultationOption",
+    "ConsultationQuestion",
+    "ConsultationResponse",
     "Household",
     "Image",
     "LoginSession",
+    "MailAddress",
+    "MailDigestItem",
+    "MailOutbox",
     "Meeting",
     "MeetingCase",
+    "ModerationAction",
+    "Notice",
+    "NoticeAttachment",
+    "NoticeRead",
+    "NoticeVersion",
     "Notification",
     "Post",
     "PostLike",
     "PostRevision",
+    "RateCounter",
+    "Report",
+    "ReportedPost",
     "Role",
     "SearchDoc",
     "SearchOutbox",
     "SearchState",
+    "SensitiveWord",
     "Topic",
     "TopicFollow",
     "TopicTag",
     "Unit",
     "UnitMember",
     "User",
+    "WordListVersion",
 ]

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from forum.accounts.models import RoleName, User
 from forum.errors import NotAuthenticated, NotPermitted
+from forum.moderation.errors import Muted
+from forum.timeutil import utcnow
 
 R = RoleName
 MEMBERS = frozenset({R.RESIDENT, R.VOLUNTEER, R.GRID_WORKER, R.STAFF, R.UNIT_CONTACT, R.ADMIN})
@@ -33,6 +35,14 @@ class Action(StrEnum):
     VIEW_CASE_QUEUE = "view_case_queue"  # the staff queue, CSV export, private cases
     RECORD_MEETING = "record_meeting"
     MANAGE_UNITS = "manage_units"  # units, their contacts, category routing
+    PUBLISH_NOTICE = "publish_notice"  # 居务公开: write, edit, pin, withdraw notices; close comments
+    MANAGE_WORDS = "manage_words"  # the sensitive-word list
+    MANAGE_CONSULTATIONS = "manage_consultations"  # 征求意见 / 民主评议: publish, close, export
+    ANSWER_CONSULTATION = "answer_consultation"
+    REPORT = "report"  # 举报 a post
+    SANCTION = "sanction"  # warn, mute and ban users (and lift mutes and bans)
+    VIEW_AUDIT = "view_audit"  # the log of every moderator action
+    RECEIVE_MAIL = "receive_mail"  # add an e-mail address and choose what to receive by mail
 
 
 PERMISSIONS: dict[Action, frozenset[str]] = {
@@ -56,22 +66,51 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.VIEW_CASE_QUEUE: STAFF,
     Action.RECORD_MEETING: STAFF,
     Action.MANAGE_UNITS: frozenset({R.ADMIN}),
+    Action.PUBLISH_NOTICE: STAFF,
+    Action.MANAGE_WORDS: frozenset({R.ADMIN}),
+    Action.MANAGE_CONSULTATIONS: STAFF,
+    Action.ANSWER_CONSULTATION: MEMBERS,
+    Action.REPORT: MEMBERS,
+    Action.SANCTION: frozenset({R.STAFF, R.ADMIN}),
+    Action.VIEW_AUDIT: frozenset({R.ADMIN}),
+    Action.RECEIVE_MAIL: MEMBERS,
 }
+
+# What a muted user may not do until the mute ends: everything that writes content.
+MUTED_CANNOT = frozenset(
+    {
+        Action.POST_TOPIC,
+        Action.POST_STAFF_BOARD,
+        Action.REPLY,
+        Action.LIKE,
+        Action.UPLOAD,
+        Action.EDIT_OWN,
+        Action.REPORT,
+    }
+)
 
 
 def role_of(user: User | None) -> str:
     return user.role if user is not None and user.is_active else R.VISITOR
 
 
+def is_muted(user: User | None) -> bool:
+    return user is not None and user.muted_until is not None and user.muted_until > utcnow()
+
+
 def can(user: User | None, action: Action) -> bool:
+    if action in MUTED_CANNOT and is_muted(user):
+        return False
     return role_of(user) in PERMISSIONS[action]
 
 
 def require(user: User | None, action: Action) -> User:
-    """Return the user if they may act; raise NotAuthenticated or NotPermitted otherwise."""
+    """Return the user if they may act; raise NotAuthenticated, NotPermitted or Muted otherwise."""
     if not can(user, action):
         if user is None:
             raise NotAuthenticated()
+        if is_muted(user) and action in MUTED_CANNOT and role_of(user) in PERMISSIONS[action]:
+            raise Muted(user.muted_until)  # type: ignore[arg-type]
         raise NotPermitted()
     assert user is not None
     return user

@@ -15,8 +15,9 @@ from starlette.datastructures import URL
 
 from forum import labels, policy
 from forum.accounts.models import User
-from forum.errors import DomainError
+from forum.errors import DomainError, RateLimited
 from forum.notifications import service as notifications
+from forum.pagecache import CACHEABLE_HEADER
 from forum.routes.deps import CurrentUser, SessionDep
 from forum.timeutil import humanize, local
 
@@ -80,19 +81,28 @@ class Page:
     def is_htmx(self) -> bool:
         return self.request.headers.get("hx-request") == "true"
 
-    def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    def render(
+        self, name: str, status_code: int = 200, *, cacheable: bool = False, **context: Any
+    ) -> HTMLResponse:
+        """cacheable: the page is the same for every anonymous visitor (home, board, topic). Rendered
+        for one (not over htmx), it then leaves out the CSRF token, since the HTML is shared, and is
+        marked for the anonymous page cache (forum.pagecache)."""
         request = self.request
+        shared = cacheable and self.user is None and not self.is_htmx
         unread = notifications.unread_count(self.session, user=self.user) if self.user else 0
         context.update(
             user=self.user,
-            csrf_token=request.state.csrf_token,
+            csrf_token="" if shared else request.state.csrf_token,
             unread=unread,
             settings=request.app.state.settings,
             is_htmx=self.is_htmx,
         )
-        return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        response: HTMLResponse = request.app.state.templates.TemplateResponse(
             request, name, context, status_code=status_code
         )
+        if shared:
+            response.headers[CACHEABLE_HEADER] = "1"
+        return response
 
     def attempt(
         self, change: Callable[[], T], show_form: Callable[[DomainError, int], Response]
@@ -106,7 +116,10 @@ class Page:
         except DomainError as error:
             if error.status_code in (401, 403, 404):
                 raise
-            return show_form(error, 400 if error.status_code == 422 else error.status_code)
+            response = show_form(error, 400 if error.status_code == 422 else error.status_code)
+            if isinstance(error, RateLimited):
+                response.headers["Retry-After"] = str(error.retry_after)
+            return response
 
 
 def get_page(request: Request, session: SessionDep, user: CurrentUser) -> Page:

@@ -28,6 +28,7 @@ from forum.config import Settings
 from forum.db import make_engine
 from forum.media.images import ImageStore
 from forum.routes.deps import SESSION_COOKIE
+from generous_limits import as_env
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +78,8 @@ class LiveServer:
             "FORUM_DATA_DIR": str(self.data_dir),
             "FORUM_DATABASE_URL": self.database_url,
             "FORUM_SECRET_KEY": "test",
+            "FORUM_ANON_CACHE_SECONDS": "0",  # visitors reload right after a write
+            **as_env(),
         }
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(

@@ -256,9 +256,9 @@ class TestPosting:
 
         first = service.first_post(session, topic)
         login(client, "jiayuan_mama")
-        assert client.get(f"/p/{first.id}/edit").status_code == 200  # the form is harmless …
+        assert client.get(f"/p/{first.id}/edit").status_code == 403  # no form …
         response = form_post(client, f"/p/{first.id}/edit", {"body": "篡改"})
-        assert response.status_code == 403  # … saving is not
+        assert response.status_code == 403  # … and no saving
         assert form_post(client, f"/p/{first.id}/delete").status_code == 403
 
     def test_edit_and_delete_own_post(self, client, session, world):  # type: ignore[no-untyped-def]

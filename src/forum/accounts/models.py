@@ -39,8 +39,10 @@ class User(SQLModel, table=True):
     role: str = Field(default=RoleName.RESIDENT, foreign_key="role.name", max_length=32)
     real_name: str | None = Field(default=None, max_length=40)
     phone: str | None = Field(default=None, max_length=20)
-    is_active: bool = True
+    is_active: bool = True  # False: banned (see forum.moderation); every session and token refused
     verified_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    # Muted until then: may read, may not post, reply, like, report, upload or edit (policy.require).
+    muted_until: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime(), nullable=False))
 
     @property
@@ -105,6 +107,11 @@ class UserPublic(BaseModel):
 class TokenRequest(BaseModel):
     username: str = PField(max_length=64)
     password: str = PField(max_length=256)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = PField(max_length=256)
+    new_password: str = PField(max_length=256)
 
 
 class TokenResponse(BaseModel):

@@ -21,12 +21,27 @@ from forum.accounts.models import (
     User,
 )
 from forum.errors import Conflict, Invalid, NotAuthenticated, NotFound
+from forum.guards import ratelimit
+from forum.guards import service as guards
+from forum.labels import ROLE_LABELS
+from forum.moderation import audit
 from forum.policy import Action, require
 from forum.timeutil import utcnow
 
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+# The most guessed passwords of 8+ characters (English and Chinese lists): refused outright.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password", "password1", "password123", "passw0rd", "12345678", "123456789", "1234567890",
+        "87654321", "12341234", "123123123", "123456abc", "abc12345", "abcd1234", "a1234567",
+        "aa123456", "qwertyui", "qwerty123", "1qaz2wsx", "1q2w3e4r", "qwe123456", "zxcvbnm1",
+        "asdfghjk", "iloveyou", "woaini1314", "woaini520", "5201314a", "1314520a", "qq123456",
+        "admin123", "admin1234", "welcome1", "sunshine", "princess", "football", "baseball",
+        "dragon123", "letmein1", "trustno1", "abc123456", "123qweasd", "q1w2e3r4", "1a2b3c4d",
+    }
+)  # fmt: skip
 
 
 def normalize_username(username: str) -> str:
@@ -42,6 +57,8 @@ def check_password_rules(password: str, username: str) -> None:
         raise Invalid("密码太简单，请混合使用不同的字符", field="password")
     if password.lower() == username.lower():
         raise Invalid("密码不能与用户名相同", field="password")
+    if password.lower() in COMMON_PASSWORDS:
+        raise Invalid("这个密码太常见，很容易被猜到，请换一个", field="password")
 
 
 def register(
@@ -60,9 +77,11 @@ def register(
     if not _USERNAME_RE.match(username):
         raise Invalid("用户名须为 2–20 个汉字、字母、数字或下划线", field="username")
     check_password_rules(password, username)
+    guards.screen(session, {"username": username}, allow_hold=False)
     key = username.lower()
     if session.exec(select(User.id).where(User.username_key == key)).first() is not None:
         raise Conflict("该用户名已被注册", field="username")
+    ratelimit.hit(session, action="register")
     user = User(
         username=username, username_key=key, password_hash=security.hash_password(password), role=role
     )
@@ -78,9 +97,12 @@ def register(
 
 def authenticate(session: Session, *, username: str, password: str) -> User:
     key = normalize_username(username).lower()
+    ratelimit.check_login(session, username_key=key)
     user = session.exec(select(User).where(User.username_key == key)).first()
     if not security.verify_password(user.password_hash if user else None, password) or user is None:
+        ratelimit.record_login_failure(session, username_key=key)
         raise NotAuthenticated("用户名或密码错误")
+    ratelimit.clear_login_failures(session, username_key=key)
     if not user.is_active:
         raise NotAuthenticated("该账号已被停用")
     if security.needs_rehash(user.password_hash):
@@ -114,6 +136,27 @@ def user_for_token(session: Session, *, token: str, kind: str) -> User | None:
 
 def end_session(session: Session, *, token: str) -> None:
     session.exec(delete(LoginSession).where(LoginSession.id == security.token_id(token)))  # type: ignore[call-overload]
+
+
+def change_password(
+    session: Session, *, user: User | None, current: str, new: str, confirm: str | None = None, keep: str = ""
+) -> User:
+    """Set a new password after checking the current one; every other browser session and API
+    token of the user ends (`keep`: the token of the session making the change)."""
+    if user is None:
+        raise NotAuthenticated()
+    if not security.verify_password(user.password_hash, current):
+        raise Invalid("当前密码不正确", field="current")
+    if confirm is not None and confirm != new:
+        raise Invalid("两次输入的新密码不一致", field="password2")
+    check_password_rules(new, user.username)
+    if new == current:
+        raise Invalid("新密码不能与当前密码相同", field="password")
+    user.password_hash = security.hash_password(new)
+    kept = security.token_id(keep) if keep else ""
+    session.exec(delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.id != kept))  # type: ignore[call-overload]
+    session.flush()
+    return user
 
 
 def get_user_by_name(session: Session, username: str) -> User:
@@ -207,6 +250,14 @@ def review_household(
     user = session.get(User, household.user_id)
     assert user is not None
     user.verified_at = now if approve else None
+    audit.record(
+        session,
+        actor=staff,
+        action="approve_household" if approve else "reject_household",
+        target_user_id=user.id,
+        reason=household.review_note or "",
+        details=f"{household.building}号楼 {household.unit}单元 {household.room}",
+    )
     session.flush()
     return household
 
@@ -234,6 +285,11 @@ def set_role(session: Session, *, actor: User | None, user_id: int, role: str) -
     user = get_user(session, user_id)
     if user.id == actor.id and role != RoleName.ADMIN:  # type: ignore[union-attr]
         raise Conflict("不能取消自己的管理员身份")
+    if user.role != role:
+        names = ROLE_LABELS.get(user.role, user.role), ROLE_LABELS.get(role, role)
+        audit.record(
+            session, actor=actor, action="set_role", target_user_id=user.id, details=" → ".join(names)
+        )
     user.role = role
     session.flush()
     return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel
 from pydantic import Field as PField
@@ -13,6 +14,8 @@ from forum.timeutil import AwareDateTime, utcnow
 
 TITLE_MAX = 60
 BODY_MAX = 10_000
+# A tag as a client sends it: a category's slug or name.
+TagRef = Annotated[str, PField(max_length=32)]
 
 
 class Board(SQLModel, table=True):
@@ -60,6 +63,8 @@ class Topic(SQLModel, table=True):
     is_locked: bool = False
     hidden_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     deleted_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    # Waiting for review (its 1楼 has a held word): seen only by its author and staff.
+    held_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
 
     @property
     def is_visible(self) -> bool:
@@ -82,6 +87,7 @@ class Post(SQLModel, table=True):
         Index("ix_post_topic_author_floor", "topic_id", "author_id", "floor"),
         Index("ix_post_parent", "parent_id", "id"),
         Index("ix_post_author", "author_id", "id"),
+        Index("ix_post_held", "held_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -99,6 +105,8 @@ class Post(SQLModel, table=True):
     edited_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     deleted_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     hidden_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    # Waiting for review (forum.guards): seen only by its author and staff, counted nowhere yet.
+    held_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     like_count: int = 0
     sub_count: int = 0
 
@@ -172,13 +180,13 @@ class BoardPublic(BaseModel):
 class TopicCreate(BaseModel):
     title: str = PField(max_length=TITLE_MAX * 4)
     body: str = PField(max_length=BODY_MAX * 2)
-    tags: list[str] = PField(default_factory=list, max_length=9)
+    tags: list[TagRef] = PField(default_factory=list, max_length=9)
 
 
 class TopicUpdate(BaseModel):
     title: str | None = PField(default=None, max_length=TITLE_MAX * 4)
     body: str | None = PField(default=None, max_length=BODY_MAX * 2)
-    tags: list[str] | None = PField(default=None, max_length=9)
+    tags: list[TagRef] | None = PField(default=None, max_length=9)
 
 
 class ReplyCreate(BaseModel):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import ColumnElement, func, or_, true, tuple_
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
@@ -69,6 +69,15 @@ def tags_by_topic(session: Session, topic_ids: Iterable[int]) -> dict[int, list[
     return out
 
 
+def shown_to(viewer: User | None) -> ColumnElement[bool]:
+    """Posts held for review (forum.guards) are shown to their author and staff only."""
+    if can(viewer, Action.SEE_PRIVATE):
+        return true()
+    if viewer is None:
+        return col(Post.held_at).is_(None)
+    return or_(col(Post.held_at).is_(None), col(Post.author_id) == viewer.id)
+
+
 # --- board listing ---------------------------------------------------------------------------
 
 
@@ -120,7 +129,9 @@ def board_listing(
     def visible(query):  # type: ignore[no-untyped-def]
         query = query.where(Topic.board_id == board.id)
         if not staff:
-            query = query.where(col(Topic.deleted_at).is_(None), col(Topic.hidden_at).is_(None))
+            query = query.where(
+                col(Topic.deleted_at).is_(None), col(Topic.hidden_at).is_(None), col(Topic.held_at).is_(None)
+            )
         if tag is not None:
             query = query.where(
                 col(Topic.id).in_(select(TopicTag.topic_id).where(TopicTag.category_id == tag.id))
@@ -162,7 +173,9 @@ def latest_topics(session: Session, *, limit: int = 10) -> list[TopicRow]:
     topics = list(
         session.exec(
             select(Topic)
-            .where(col(Topic.deleted_at).is_(None), col(Topic.hidden_at).is_(None))
+            .where(
+                col(Topic.deleted_at).is_(None), col(Topic.hidden_at).is_(None), col(Topic.held_at).is_(None)
+            )
             .order_by(col(Topic.last_posted_at).desc())
             .limit(limit)
         ).all()
@@ -175,7 +188,10 @@ def topics_by_author(session: Session, *, author: User, limit: int = 20) -> list
         session.exec(
             select(Topic)
             .where(
-                Topic.author_id == author.id, col(Topic.deleted_at).is_(None), col(Topic.hidden_at).is_(None)
+                Topic.author_id == author.id,
+                col(Topic.deleted_at).is_(None),
+                col(Topic.hidden_at).is_(None),
+                col(Topic.held_at).is_(None),
             )
             .order_by(col(Topic.id).desc())
             .limit(limit)
@@ -197,7 +213,7 @@ class QuoteView:
 class PostView:
     post: Post
     author: User
-    state: str  # "ok", "deleted" or "hidden"
+    state: str  # "ok", "deleted", "hidden" or "held" (waiting for review)
     show_body: bool  # False hides the text of deleted/hidden posts from non-staff
     images: list[Image] = field(default_factory=list)
     quote: QuoteView | None = None
@@ -238,7 +254,7 @@ def _views(session: Session, posts: list[Post], viewer: User | None, *, subs_sho
                     col(Post.id).label("id"),
                     func.row_number().over(partition_by=Post.parent_id, order_by=col(Post.id)).label("rn"),
                 )
-                .where(col(Post.parent_id).in_(parent_ids))
+                .where(col(Post.parent_id).in_(parent_ids), shown_to(viewer))
                 .subquery()
             )
             for sub in session.exec(
@@ -282,18 +298,23 @@ def _views(session: Session, posts: list[Post], viewer: User | None, *, subs_sho
         )
 
     def view(p: Post) -> PostView:
-        state = "deleted" if p.deleted_at else "hidden" if p.hidden_at else "ok"
+        state = "deleted" if p.deleted_at else "hidden" if p.hidden_at else "held" if p.held_at else "ok"
+        if state == "held" and viewer is not None and p.author_id == viewer.id:
+            return _view(p, state, True)
+        return _view(p, state, state == "ok" or staff)
+
+    def _view(p: Post, state: str, show: bool) -> PostView:
         quote = None
         if p.quote_id and p.quote_id in quotes:
             q = quotes[p.quote_id]
-            text = markup.excerpt(q.body, 80) if q.is_visible else "该楼层已删除"
+            text = markup.excerpt(q.body, 80) if q.is_visible and q.held_at is None else "该楼层已删除"
             quote = QuoteView(q.floor, users[q.author_id].username, text)
         return PostView(
             post=p,
             author=users[p.author_id],
             state=state,
-            show_body=state == "ok" or staff,
-            images=images.get(p.id, []) if state == "ok" or staff else [],  # type: ignore[arg-type]
+            show_body=show,
+            images=images.get(p.id, []) if show else [],  # type: ignore[arg-type]
             quote=quote,
             reply_to=users.get(p.reply_to_user_id) if p.reply_to_user_id else None,
             liked=p.id in liked,
@@ -324,7 +345,7 @@ def topic_page(
     board = session.get(Board, topic.board_id)
     assert board is not None
     pages = page_of_floor(topic.floor_count, per_page)
-    query = select(Post).where(Post.topic_id == topic.id, col(Post.floor).is_not(None))
+    query = select(Post).where(Post.topic_id == topic.id, col(Post.floor).is_not(None), shown_to(viewer))
     next_after = None
     if author_only:
         query = query.where(Post.author_id == topic.author_id, col(Post.floor) > (after or 0))
@@ -346,7 +367,12 @@ def topic_page(
 def subreplies(session: Session, *, parent: Post, viewer: User | None) -> list[PostView]:
     """Every 楼中楼 under a floor (what 展开 loads)."""
     posts = list(
-        session.exec(select(Post).where(Post.parent_id == parent.id).order_by(col(Post.id)).limit(1000)).all()
+        session.exec(
+            select(Post)
+            .where(Post.parent_id == parent.id, shown_to(viewer))
+            .order_by(col(Post.id))
+            .limit(1000)
+        ).all()
     )
     return _views(session, posts, viewer, subs_shown=0)
 
@@ -363,7 +389,7 @@ def posts_of_topic(
     posts = list(
         session.exec(
             select(Post)
-            .where(Post.topic_id == topic.id, col(Post.id) > after)
+            .where(Post.topic_id == topic.id, col(Post.id) > after, shown_to(viewer))
             .order_by(col(Post.id))
             .limit(limit + 1)
         ).all()

@@ -29,7 +29,10 @@ from forum.boards.models import (
     TopicTag,
 )
 from forum.errors import Conflict, Invalid, NotFound
+from forum.guards import ratelimit
+from forum.guards import service as guards
 from forum.media.images import ImageStore
+from forum.moderation import audit
 from forum.notifications import service as notifications
 from forum.policy import Action, can, require, require_author_or_moderator
 from forum.timeutil import utcnow
@@ -251,6 +254,10 @@ def get_topic(session: Session, topic_id: int, *, viewer: User | None) -> Topic:
     topic = session.get(Topic, topic_id)
     if topic is None or (not topic.is_visible and not can(viewer, Action.SEE_PRIVATE)):
         raise NotFound("帖子不存在或已被删除")
+    # A topic held for review: its author and staff only.
+    held = topic.held_at is not None and not can(viewer, Action.SEE_PRIVATE)
+    if held and (viewer is None or viewer.id != topic.author_id):
+        raise NotFound("帖子不存在或已被删除")
     return topic
 
 
@@ -289,6 +296,7 @@ def _store_images(
     require(actor, Action.UPLOAD)
     if len(uploads) > limit:
         raise Invalid(f"每个楼层最多上传 {limit} 张图片", field="images")
+    ratelimit.hit(session, action="upload", user=actor, amount=len(uploads))
     images = []
     for upload in uploads:
         stored = store.save(upload.data, upload.filename)
@@ -325,8 +333,11 @@ def create_topic(
     if board.staff_only_topics:
         require(user, Action.POST_STAFF_BOARD)
     title, body = clean_title(title), clean_body(body)
+    verdict = guards.check_post(session, actor=user, action="topic", texts={"title": title, "body": body})
+    title, body = verdict.texts["title"], verdict.texts["body"]
     categories = _resolve_tags(session, tags)
     now = utcnow()
+    held_at = now if verdict.is_held else None
     topic = Topic(
         board_id=board.id,
         author_id=user.id,
@@ -335,6 +346,7 @@ def create_topic(
         last_posted_at=now,
         last_poster_id=user.id,
         floor_count=1,
+        held_at=held_at,
     )
     session.add(topic)
     session.flush()
@@ -345,20 +357,23 @@ def create_topic(
         body=body,  # type: ignore[arg-type]
         body_html=markup.render(body),
         created_at=now,
+        held_at=held_at,
     )
     session.add(post)
     session.flush()
     for category in categories:
         session.add(TopicTag(topic_id=topic.id, category_id=category.id))  # type: ignore[arg-type]
     _store_images(session, store=store, actor=user, post=post, uploads=uploads, limit=max_images)
-    _execute(
-        session,
-        update(Board)
-        .where(col(Board.id) == board.id)
-        .values(topic_count=Board.topic_count + 1, post_count=Board.post_count + 1),
-    )
     session.add(TopicFollow(topic_id=topic.id, user_id=user.id))  # type: ignore[arg-type]
-    notifications.notify_mentions(session, actor=user, topic=topic, post=post, exclude=set())
+    # A held topic is counted and announced when staff approve it (forum.guards.service.approve).
+    if held_at is None:
+        _execute(
+            session,
+            update(Board)
+            .where(col(Board.id) == board.id)
+            .values(topic_count=Board.topic_count + 1, post_count=Board.post_count + 1),
+        )
+        notifications.notify_mentions(session, actor=user, topic=topic, post=post, exclude=set())
     session.flush()
     return topic
 
@@ -368,6 +383,8 @@ def _check_can_reply(session: Session, topic: Topic) -> None:
         raise Conflict("该帖子已被删除，不能回复")
     if topic.is_locked:
         raise Conflict("该帖子已被锁定，不能回复")
+    if topic.held_at is not None:
+        raise Conflict("该帖子正在审核中，审核通过后才能回复")
 
 
 def reply(
@@ -392,11 +409,15 @@ def reply(
     user = require(actor, Action.REPLY)
     _check_can_reply(session, topic)
     body = clean_body(body)
+    verdict = guards.check_post(session, actor=user, action="reply", texts={"body": body})
+    body, held = verdict.texts["body"], verdict.is_held
     parent = quoted = reply_to_user = None
     if parent_floor is not None:
         parent = get_floor(session, topic, parent_floor)
         if not parent.is_visible:
             raise Conflict("该楼层已被删除，不能回复")
+        if parent.held_at is not None:
+            raise Conflict("该楼层正在审核中，暂不能回复")
         if reply_to:
             reply_to_user = session.exec(
                 select(User).where(User.username_key == reply_to.strip().lower())
@@ -406,6 +427,13 @@ def reply(
             raise Invalid("楼中楼回复不能引用其他楼层", field="quote_floor")
         quoted = get_floor(session, topic, quote_floor)
     now = utcnow()
+    # A held reply takes its floor now (floors stay gap-free) but is counted, bumps the topic and
+    # notifies only when staff approve it (forum.guards.service.approve).
+    counted = (
+        {}
+        if held
+        else {"reply_count": Topic.reply_count + 1, "last_posted_at": now, "last_poster_id": user.id}
+    )
     if parent is None:
         floor = _execute(
             session,
@@ -415,13 +443,9 @@ def reply(
                 col(Topic.is_locked).is_(False),
                 col(Topic.deleted_at).is_(None),
                 col(Topic.hidden_at).is_(None),
+                col(Topic.held_at).is_(None),
             )
-            .values(
-                floor_count=Topic.floor_count + 1,
-                reply_count=Topic.reply_count + 1,
-                last_posted_at=now,
-                last_poster_id=user.id,
-            )
+            .values(floor_count=Topic.floor_count + 1, **counted)
             .returning(Topic.floor_count),
         ).scalar_one_or_none()
         if floor is None:
@@ -431,13 +455,11 @@ def reply(
             raise Conflict("该帖子当前不能回复")
     else:
         floor = None
-        _execute(
-            session,
-            update(Topic)
-            .where(col(Topic.id) == topic.id)
-            .values(reply_count=Topic.reply_count + 1, last_posted_at=now, last_poster_id=user.id),
-        )
-        _execute(session, update(Post).where(col(Post.id) == parent.id).values(sub_count=Post.sub_count + 1))
+        if not held:
+            _execute(session, update(Topic).where(col(Topic.id) == topic.id).values(**counted))
+            _execute(
+                session, update(Post).where(col(Post.id) == parent.id).values(sub_count=Post.sub_count + 1)
+            )
     post = Post(
         topic_id=topic.id,
         floor=floor,
@@ -448,18 +470,22 @@ def reply(
         parent_id=parent.id if parent else None,
         quote_id=quoted.id if quoted else None,
         reply_to_user_id=reply_to_user.id if reply_to_user else None,
+        held_at=now if held else None,
     )
     session.add(post)
     session.flush()
     _store_images(session, store=store, actor=user, post=post, uploads=uploads, limit=max_images)
-    _execute(
-        session, update(Board).where(col(Board.id) == topic.board_id).values(post_count=Board.post_count + 1)
-    )
+    if not held:
+        _execute(
+            session,
+            update(Board).where(col(Board.id) == topic.board_id).values(post_count=Board.post_count + 1),
+        )
     # Keep the in-memory topic in step with the database for the caller.
     session.refresh(topic)
-    notifications.notify_reply(
-        session, actor=user, topic=topic, post=post, parent=parent, quoted=quoted, reply_to=reply_to_user
-    )
+    if not held:
+        notifications.notify_reply(
+            session, actor=user, topic=topic, post=post, parent=parent, quoted=quoted, reply_to=reply_to_user
+        )
     return post
 
 
@@ -484,6 +510,9 @@ def edit_post(
         raise Invalid("只有 1 楼可以修改标题和标签", field="title")
     new_body = clean_body(body) if body is not None else post.body
     new_title = clean_title(title) if title is not None else topic.title
+    texts = {"title": new_title, "body": new_body} if post.floor == 1 else {"body": new_body}
+    verdict = guards.check_post(session, actor=user, action=None, texts=texts)
+    new_body, new_title = verdict.texts["body"], verdict.texts.get("title", new_title)
     categories = _resolve_tags(session, tags) if tags is not None else None
     if new_body == post.body and new_title == topic.title and categories is None:
         return post
@@ -499,6 +528,8 @@ def edit_post(
         post.body, post.body_html = new_body, markup.render(new_body)
         post.edited_at = utcnow()
         topic.title = new_title
+        if verdict.is_held:
+            guards.hold_edited(session, post=post, topic=topic)
     if categories is not None:
         session.exec(delete(TopicTag).where(col(TopicTag.topic_id) == topic.id))  # type: ignore[call-overload]
         for category in categories:
@@ -517,17 +548,30 @@ def revisions(session: Session, *, actor: User | None, post: Post) -> list[PostR
     )
 
 
-def delete_post(session: Session, *, actor: User | None, post: Post) -> Topic:
+def delete_post(session: Session, *, actor: User | None, post: Post, reason: str = "") -> Topic:
     """Soft delete: the floor stays, shown as 该楼层已删除; the text is kept for staff.
     Deleting 1楼 deletes the topic. Returns the post's topic."""
-    require_author_or_moderator(actor, post.author_id, Action.DELETE_OWN)
+    user = require_author_or_moderator(actor, post.author_id, Action.DELETE_OWN)
     topic = session.get(Topic, post.topic_id)
     assert topic is not None
     if post.deleted_at is not None:
         return topic
+    if user.id != post.author_id:
+        audit.record(
+            session,
+            actor=user,
+            action="delete_post",
+            target_user_id=post.author_id,
+            topic_id=topic.id,
+            post_id=post.id,
+            reason=reason,
+        )
     now = utcnow()
     post.deleted_at = now
-    if post.floor == 1:
+    # A held post was never counted (forum.guards), so there is nothing to take back.
+    if post.held_at is not None:
+        topic.deleted_at = now if post.floor == 1 else topic.deleted_at
+    elif post.floor == 1:
         topic.deleted_at = now
         _execute(
             session,
@@ -591,20 +635,33 @@ def is_following(session: Session, *, user: User | None, topic: Topic) -> bool:
 # --- moderation ----------------------------------------------------------------------------------
 
 
+_FLAG_AUDIT = {"is_pinned": "pin", "is_featured": "feature", "is_locked": "lock"}
+
+
 def set_topic_flag(session: Session, *, actor: User | None, topic: Topic, flag: str, value: bool) -> Topic:
     """Pin (置顶), feature (精品) or lock a topic."""
-    require(actor, Action.MODERATE)
+    user = require(actor, Action.MODERATE)
     if flag not in ("is_pinned", "is_featured", "is_locked"):
         raise Invalid("未知的操作")
     setattr(topic, flag, value)
+    action = _FLAG_AUDIT[flag] if value else "un" + _FLAG_AUDIT[flag]
+    audit.record(session, actor=user, action=action, target_user_id=topic.author_id, topic_id=topic.id)
     session.flush()
     return topic
 
 
 def move_topic(session: Session, *, actor: User | None, topic: Topic, board: Board) -> Topic:
-    require(actor, Action.MODERATE)
+    user = require(actor, Action.MODERATE)
     if board.id == topic.board_id:
         return topic
+    audit.record(
+        session,
+        actor=user,
+        action="move_topic",
+        target_user_id=topic.author_id,
+        topic_id=topic.id,
+        details=f"{get_board(session, topic.board_id).name} → {board.name}",
+    )
     posts = session.exec(select(func.count()).select_from(Post).where(Post.topic_id == topic.id)).one()
     counts = 1 if topic.deleted_at is None else 0
     _execute(
@@ -624,9 +681,20 @@ def move_topic(session: Session, *, actor: User | None, topic: Topic, board: Boa
     return topic
 
 
-def set_post_hidden(session: Session, *, actor: User | None, post: Post, hidden: bool) -> Post:
+def set_post_hidden(
+    session: Session, *, actor: User | None, post: Post, hidden: bool, reason: str = ""
+) -> Post:
     """Hide (or restore) any post; hiding 1楼 hides the whole topic."""
-    require(actor, Action.MODERATE)
+    user = require(actor, Action.MODERATE)
+    audit.record(
+        session,
+        actor=user,
+        action="hide_post" if hidden else "restore_post",
+        target_user_id=post.author_id,
+        topic_id=post.topic_id,
+        post_id=post.id,
+        reason=reason,
+    )
     value = utcnow() if hidden else None
     post.hidden_at = value
     if post.floor == 1:

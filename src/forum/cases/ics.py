@@ -11,10 +11,20 @@ from forum.cases.models import Meeting
 from forum.timeutil import utcnow
 
 
-def meeting_calendar(meeting: Meeting, *, host: str = "forum.local") -> bytes:
+def new_calendar() -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", "-//社区吧//民情意见//ZH")
     calendar.add("version", "2.0")
+    return calendar
+
+
+def meeting_calendar(meeting: Meeting, *, host: str = "forum.local") -> bytes:
+    calendar = new_calendar()
+    calendar.add_component(meeting_event(meeting, host=host))
+    return calendar.to_ical()  # type: ignore[no-any-return]
+
+
+def meeting_event(meeting: Meeting, *, host: str = "forum.local", url: str = "") -> Event:
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@{host}")
     event.add("dtstamp", utcnow())
@@ -32,5 +42,6 @@ def meeting_calendar(meeting: Meeting, *, host: str = "forum.local") -> bytes:
     )
     if description:
         event.add("description", description)
-    calendar.add_component(event)
-    return calendar.to_ical()  # type: ignore[no-any-return]
+    if url:
+        event.add("url", url)
+    return event

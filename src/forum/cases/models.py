@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel
 from pydantic import Field as PField
@@ -12,6 +13,9 @@ from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from forum.timeutil import AwareDateTime, utcnow
+
+# A unit as a client names it: its id or its name.
+UnitRef = Annotated[int, PField(ge=1, le=2**62)] | Annotated[str, PField(max_length=40)]
 
 
 class Status(StrEnum):
@@ -227,7 +231,7 @@ class CaseOpen(BaseModel):
     description: str | None = PField(default=None, max_length=10000)
     source: Source | None = None
     category: str | None = PField(default=None, max_length=32)
-    unit: str | int | None = None
+    unit: UnitRef | None = None
     building: str | None = PField(default=None, max_length=40)
     location: str | None = PField(default=None, max_length=200)
     priority: Priority = Priority.NORMAL
@@ -241,7 +245,7 @@ class CaseEventCreate(BaseModel):
     version: int | None = PField(default=None, ge=1, le=2**62)
     rating: Rating | None = None
     into: int | None = PField(default=None, ge=1, le=2**62)  # merge target
-    unit: str | int | None = None
+    unit: UnitRef | None = None
     handler: str | None = PField(default=None, max_length=20)
     due_date: str | None = PField(default=None, max_length=20)
     private: bool = False

@@ -17,7 +17,11 @@ from forum.boards import service as boards
 from forum.boards.models import Board, Post, Topic
 from forum.config import Settings
 from forum.db import session_scope
+from forum.demo.consultations import seed_consultations
 from forum.demo.content import BOARDS, RESIDENTS, STAFF, build_topics
+from forum.demo.guards import seed_guards
+from forum.demo.moderation import seed_moderation
+from forum.demo.notices import seed_notices
 from forum.timeutil import utcnow
 
 DEMO_PASSWORD = "jiayuan-demo"
@@ -53,6 +57,10 @@ def seed_demo(
             _topic(session, demo, users, by_slug, now, rng)
             progress.advance(task)
         case_count = _cases(session, users, rng, now)
+        seed_consultations(session, users, RESIDENTS, STAFF[0], rng, now)  # forum.demo.consultations
+        seed_notices(session, users, now)  # 居务公开 (forum.demo.notices)
+        seed_moderation(session, users, DEMO_PASSWORD, settings.report_hide_threshold, now)  # 举报, 禁言
+        seed_guards(session, admin=users[ADMIN], author=users[RESIDENTS[4]])  # forum.demo.guards
     console.print(
         f"[green]已写入演示数据[/green]：{len(by_slug)} 个版块，{len(topics)} 个主题，"
         f"{sum(len(t.replies) for t in topics)} 条回复，{case_count} 件民情意见"

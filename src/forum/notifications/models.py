@@ -20,6 +20,8 @@ class NotificationKind(StrEnum):
     CASE_ASSIGNED = "case_assigned"  # a case given to my unit
     CASE_RATED = "case_rated"  # for staff: the poster rated a case
     CASE_OVERDUE = "case_overdue"  # for staff: a case passed its deadline
+    MOD_WARNING = "mod_warning"  # a moderator warned me (detail: the reason)
+    MOD_MUTED = "mod_muted"  # a moderator muted me (detail: until when, and why)
 
 
 class Notification(SQLModel, table=True):

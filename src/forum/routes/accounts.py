@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from forum.accounts import service
 from forum.boards import queries
-from forum.errors import DomainError
+from forum.errors import DomainError, RateLimited
 from forum.policy import Action, can
 from forum.routes.deps import SESSION_COOKIE, verify_csrf
 from forum.templating import PageDep
@@ -81,13 +81,17 @@ def login(page: PageDep, username: Name = "", password: Password = "", next: Nex
     try:
         user = service.authenticate(page.session, username=username, password=password)
     except DomainError as error:
-        return page.render(
+        limited = isinstance(error, RateLimited)
+        response = page.render(
             "accounts/login.html",
-            status_code=400,
+            status_code=429 if limited else 400,
             error=error,
             draft={"username": username},
             next=safe_next(next),
         )
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return _log_in(page.request, RedirectResponse(safe_next(next), status_code=303), page, user.id)  # type: ignore[arg-type]
 
 
@@ -154,3 +158,33 @@ def household(
     if isinstance(done, Response):
         return done
     return RedirectResponse(str(page.request.url_for("accounts:household_form")), status_code=303)
+
+
+@router.get("/me/password", name="accounts:password_form")
+def password_form(page: PageDep) -> Response:
+    if page.user is None:
+        return RedirectResponse("/login?next=/me/password", status_code=303)
+    return page.render("accounts/password.html", error=None, done=False)
+
+
+@router.post("/me/password", name="accounts:password")
+def change_password(
+    page: PageDep, current: Password = "", password: Password = "", password2: Password = ""
+) -> Response:
+    """A new password; every other browser session and API token of the user ends."""
+    done = page.attempt(
+        lambda: service.change_password(
+            page.session,
+            user=page.user,
+            current=current,
+            new=password,
+            confirm=password2,
+            keep=page.request.cookies.get(SESSION_COOKIE, ""),
+        ),
+        lambda error, status: page.render(
+            "accounts/password.html", status_code=status, error=error, done=False
+        ),
+    )
+    if isinstance(done, Response):
+        return done
+    return page.render("accounts/password.html", error=None, done=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from forum.accounts import service as accounts
-from forum.accounts.models import TokenRequest, TokenResponse, User, UserCreate, UserPublic
+from forum.accounts.models import PasswordChange, TokenRequest, TokenResponse, User, UserCreate, UserPublic
 from forum.boards import queries, service
 from forum.boards.models import (
     AuthorPublic,
@@ -122,6 +122,19 @@ def me(user: ApiUser) -> UserPublic:
         is_verified=user.is_verified,
         created_at=user.created_at,
     )
+
+
+@router.put("/users/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(data: PasswordChange, request: Request, session: SessionDep, user: ApiUser) -> Response:
+    """A new password; every other API token and browser session of the user ends (this token stays)."""
+    accounts.change_password(
+        session,
+        user=user,
+        current=data.current_password,
+        new=data.new_password,
+        keep=request.headers.get("authorization", "").partition(" ")[2].strip(),
+    )
+    return Response(status_code=204)
 
 
 # --- boards and topics -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from forum.boards.service import Upload
 from forum.cases import queries as case_queries
 from forum.cases import service as cases
 from forum.errors import DomainError
+from forum.policy import Action, require_author_or_moderator
 from forum.routes.deps import PostDep, SessionDep, TopicDep, verify_csrf
 from forum.templating import Page, PageDep
 
@@ -43,7 +44,7 @@ def read_uploads(files: list[UploadFile], limit: int) -> list[Upload]:
 def home(page: PageDep) -> Response:
     boards = service.list_boards(page.session)
     latest = queries.latest_topics(page.session, limit=15)
-    return page.render("boards/home.html", boards=boards, latest=latest)
+    return page.render("boards/home.html", cacheable=True, boards=boards, latest=latest)
 
 
 @router.get("/b/{slug}", name="boards:board")
@@ -66,6 +67,7 @@ def board_page(
     )
     return page.render(
         "boards/board.html",
+        cacheable=True,
         listing=listing,
         board=board,
         categories=categories,
@@ -103,7 +105,7 @@ def create_topic(
     slug: Annotated[str, Path(max_length=32)],
     title: Annotated[str, Form(max_length=TITLE_MAX * 4)] = "",
     body: Text = "",
-    tags: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    tags: Annotated[list[str], Form(max_length=9)] = [],  # noqa: B006 - FastAPI copies defaults
     images: Annotated[list[UploadFile], File()] = [],  # noqa: B006
 ) -> Response:
     settings = page.request.app.state.settings
@@ -148,11 +150,15 @@ def topic_page(
         per_page=settings.floors_per_page,
         subs_shown=settings.subreplies_shown,
     )
-    return _render_topic(page, view)
+    return _render_topic(page, view, cacheable=True)
 
 
 def _render_topic(
-    page: Page, view: queries.TopicPageView, status_code: int = 200, **extra: object
+    page: Page,
+    view: queries.TopicPageView,
+    status_code: int = 200,
+    cacheable: bool = False,
+    **extra: object,
 ) -> Response:
     """The topic page, with the banner of the 民情意见 case the topic was turned into, if any."""
     topic = view.topic
@@ -161,6 +167,7 @@ def _render_topic(
     return page.render(
         "boards/topic.html",
         status_code=status_code,
+        cacheable=cacheable,
         view=view,
         following=service.is_following(page.session, user=page.user, topic=topic),
         boards=service.list_boards(page.session) if page.user is not None else [],
@@ -254,6 +261,8 @@ def subreplies(page: PageDep, post: PostDep) -> Response:
 
 @router.get("/p/{post_id}/edit", name="boards:edit_form")
 def edit_form(page: PageDep, post: PostDep) -> Response:
+    # The form only for whoever may send it: the author or a moderator.
+    require_author_or_moderator(page.user, post.author_id, Action.EDIT_OWN)
     topic = service.get_topic(page.session, post.topic_id, viewer=page.user)
     return page.render(
         "boards/edit.html",

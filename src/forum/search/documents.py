@@ -47,6 +47,9 @@ def _post_docs(session: Session, ids: list[int]) -> dict[str, dict[str, Any]]:
             col(Post.deleted_at).is_(None),
             col(Topic.hidden_at).is_(None),
             col(Topic.deleted_at).is_(None),
+            # Held for review (forum.guards): indexed once approved.
+            col(Post.held_at).is_(None),
+            col(Topic.held_at).is_(None),
         )
     ).all()
     tags: dict[int, list[str]] = {}

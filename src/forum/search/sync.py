@@ -45,7 +45,7 @@ def _collect(session: OrmSession, _context: Any) -> None:
         elif isinstance(obj, Topic):
             if obj in session.new:
                 continue
-            if _changed(obj, "hidden_at", "deleted_at", "board_id"):
+            if _changed(obj, "hidden_at", "deleted_at", "held_at", "board_id"):
                 topics_all.add(obj.id)  # type: ignore[arg-type]
             elif _changed(obj, "title"):
                 topics_first.add(obj.id)  # type: ignore[arg-type]

@@ -16,4 +16,16 @@
       setTimeout(function () { event.target.innerHTML = ""; }, 4000);
     }
   });
+  // The staff menu is a <details>: close it on a click elsewhere or Escape, as menus do.
+  function closeMenus(except) {
+    document.querySelectorAll("details.nav-menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest ? event.target.closest("details.nav-menu") : null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeMenus(null);
+  });
 })();

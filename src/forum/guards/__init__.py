@@ -1,0 +1,1 @@
+"""Guards on what gets written: sensitive words, rate limits, trust levels, the held-posts queue."""

@@ -1,0 +1,1 @@
+"""Moderation: reports (举报), the staff queue, warnings, mutes, bans and the audit log."""
