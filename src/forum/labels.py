@@ -23,6 +23,7 @@ NOTIFICATION_VERBS = {
     "case_overdue": "提醒：民情意见",
     "mod_warning": "对你发出了警告",
     "mod_muted": "对你执行了禁言",
+    "mod_rejected": "未通过你待审核的内容",
 }
 
 CASE_STATUS = {

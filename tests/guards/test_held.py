@@ -79,8 +79,12 @@ class TestHeldTopic:
         login(staffs, staff.username)
         topic_id = _held_topic(mine, board)
         post = session.exec(select(Post).where(Post.topic_id == topic_id)).one()
-        assert form_post(staffs, f"/held/{post.id}/reject").status_code == 303
+        assert form_post(staffs, f"/held/{post.id}/reject", {"reason": "请勿留电话号码"}).status_code == 303
         assert mine.get(f"/t/{topic_id}").status_code == 404
+        inbox = mine.get("/notifications").text
+        assert "未通过你待审核的内容" in inbox and "理由：请勿留电话号码" in inbox
+        long = form_post(staffs, f"/held/{post.id}/reject", {"reason": "长" * 81})
+        assert long.status_code == 422 and "驳回理由不能超过 80 字" in long.text
         assert form_post(staffs, f"/held/{post.id}/approve").status_code == 409
         session.rollback()  # a fresh snapshot
         assert session.get(Board, board.id).topic_count == 0  # type: ignore[union-attr]

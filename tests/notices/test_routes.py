@@ -153,6 +153,17 @@ class TestEditsAndComments:
         assert refused.status_code == 409 and "关闭评论" in refused.text
         assert session.exec(select(func.count()).select_from(Post).where(Post.body == "我还想说")).one() == 0
 
+    def test_the_comment_topic_offers_no_edit_of_the_notice_text(self, client, people):  # type: ignore[no-untyped-def]
+        login(client, "社工小李")
+        nid = notice_id(create(client))
+        topic_id = int(client.get(f"/api/v1/notices/{nid}").json()["topic_id"])
+        page = client.get(f"/t/{topic_id}").text
+        assert "查看公告原文" in page and "/edit" not in page
+        post_id = client.get(f"/api/v1/topics/{topic_id}").json()["first_post"]["id"]
+        refused = form_post(client, f"/p/{post_id}/edit", {"body": "悄悄改掉"})
+        assert refused.status_code == 409 and "公告" in refused.text
+        assert "悄悄改掉" not in client.get(f"/notices/{nid}").text
+
     def test_staff_see_read_households_counted_once(self, client, make_client, people):  # type: ignore[no-untyped-def]
         login(client, "社工小李")
         nid = notice_id(create(client))

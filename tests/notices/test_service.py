@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, col, func, select
 
+from forum.boards import service as boards
 from forum.boards.models import Board, Post, Topic
 from forum.boards.service import Upload
 from forum.errors import Conflict, Invalid, NotAuthenticated, NotFound, NotPermitted, TooLarge
@@ -225,6 +226,19 @@ class TestComments:
     def test_a_notice_published_with_comments_closed_locks_its_topic(self, session, people):  # type: ignore[no-untyped-def]
         notice = publish(session, people.staff, comments_closed=True)
         assert session.get(Topic, notice.topic_id).is_locked
+
+    def test_the_notice_text_in_1楼_is_not_edited_or_deleted_as_a_post(self, session, people):  # type: ignore[no-untyped-def]
+        notice = publish(session, people.staff)
+        first = session.exec(select(Post).where(Post.topic_id == notice.topic_id, Post.floor == 1)).one()
+        with pytest.raises(Conflict, match="公告"):
+            boards.edit_post(session, actor=people.staff, post=first, body="悄悄改掉的公告")
+        with pytest.raises(Conflict, match="公告"):
+            boards.delete_post(session, actor=people.staff, post=first)
+        session.rollback()
+        assert first.body == notice.body and first.deleted_at is None
+        comment = service.comment(session, actor=people.resident, notice=notice, body="写错了")
+        boards.edit_post(session, actor=people.resident, post=comment, body="东侧车位够吗？")
+        assert comment.body == "东侧车位够吗？"
 
     def test_residents_cannot_close_comments(self, session, people):  # type: ignore[no-untyped-def]
         notice = publish(session, people.staff)

@@ -260,6 +260,17 @@ class TestLoginThrottle:
         api = client.post("/api/v1/tokens", json={"username": "七号楼老张", "password": PASSWORD})
         assert api.status_code == 429 and "登录失败次数过多" in api.json()["detail"]
 
+    def test_guessing_the_current_password_from_a_session_is_throttled_too(self, strict, session):  # type: ignore[no-untyped-def]
+        make_user(session, "七号楼老张")
+        client = strict()
+        assert _login_response(client, "七号楼老张").status_code == 303
+        form = {"current": "wrong-guess-123", "password": "a-new-secret-77", "password2": "a-new-secret-77"}
+        for _ in range(5):
+            assert form_post(client, "/me/password", form).status_code == 400
+        refused = form_post(client, "/me/password", {**form, "current": PASSWORD})
+        assert refused.status_code == 429 and "登录失败次数过多" in refused.text
+        assert _login_response(strict(), "七号楼老张").status_code == 429
+
     def test_unknown_names_are_throttled_the_same_way(self, strict):  # type: ignore[no-untyped-def]
         client = strict()
         for _ in range(5):

@@ -145,7 +145,10 @@ def change_password(
     token of the user ends (`keep`: the token of the session making the change)."""
     if user is None:
         raise NotAuthenticated()
+    # Guessing the current password from a borrowed session counts as guessing at the login.
+    ratelimit.check_login(session, username_key=user.username_key)
     if not security.verify_password(user.password_hash, current):
+        ratelimit.record_login_failure(session, username_key=user.username_key)
         raise Invalid("当前密码不正确", field="current")
     if confirm is not None and confirm != new:
         raise Invalid("两次输入的新密码不一致", field="password2")

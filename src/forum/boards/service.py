@@ -33,6 +33,7 @@ from forum.guards import ratelimit
 from forum.guards import service as guards
 from forum.media.images import ImageStore
 from forum.moderation import audit
+from forum.notices.models import Notice
 from forum.notifications import service as notifications
 from forum.policy import Action, can, require, require_author_or_moderator
 from forum.timeutil import utcnow
@@ -508,6 +509,7 @@ def edit_post(
         raise Conflict("该帖子已被删除，不能编辑")
     if post.floor != 1 and (title is not None or tags is not None):
         raise Invalid("只有 1 楼可以修改标题和标签", field="title")
+    _refuse_notice_text(session, post)
     new_body = clean_body(body) if body is not None else post.body
     new_title = clean_title(title) if title is not None else topic.title
     texts = {"title": new_title, "body": new_body} if post.floor == 1 else {"body": new_body}
@@ -548,6 +550,18 @@ def revisions(session: Session, *, actor: User | None, post: Post) -> list[PostR
     )
 
 
+def notice_of_topic(session: Session, topic_id: int) -> int | None:
+    """The id of the notice whose comment topic this is (its 1楼 is the notice text), if any."""
+    return session.exec(select(Notice.id).where(Notice.topic_id == topic_id)).first()
+
+
+def _refuse_notice_text(session: Session, post: Post) -> None:
+    """A notice's text is a public record with versions (forum.notices): its copy in the comment
+    topic's 1楼 follows the notice and is not edited or deleted as a post."""
+    if post.floor == 1 and notice_of_topic(session, post.topic_id) is not None:
+        raise Conflict("这是居务公开的评论帖，1楼是公告原文：请在公告页修改或撤回公告")
+
+
 def delete_post(session: Session, *, actor: User | None, post: Post, reason: str = "") -> Topic:
     """Soft delete: the floor stays, shown as 该楼层已删除; the text is kept for staff.
     Deleting 1楼 deletes the topic. Returns the post's topic."""
@@ -556,6 +570,7 @@ def delete_post(session: Session, *, actor: User | None, post: Post, reason: str
     assert topic is not None
     if post.deleted_at is not None:
         return topic
+    _refuse_notice_text(session, post)
     if user.id != post.author_id:
         audit.record(
             session,

@@ -13,12 +13,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
+from forum.boards import markup
 from forum.boards.models import Board, Post, Topic
 from forum.errors import Conflict, Invalid, NotFound
 from forum.guards import ratelimit, trust
 from forum.guards.models import NOTE_MAX, WORD_MAX, SensitiveWord, WordLevel, WordListVersion
 from forum.guards.words import Verdict, fold_word, judge
 from forum.notifications import service as notifications
+from forum.notifications.models import DETAIL_MAX, Notification, NotificationKind
 from forum.policy import Action, require
 from forum.timeutil import utcnow
 
@@ -259,13 +261,29 @@ def approve(session: Session, *, actor: User | None, post: Post) -> Post:
     return post
 
 
-def reject(session: Session, *, actor: User | None, post: Post) -> Post:
-    """Turn a held post down: it is deleted (softly; the text stays for staff)."""
-    require(actor, Action.MODERATE)
+REJECT_REASON_MAX = 80
+
+
+def reject(session: Session, *, actor: User | None, post: Post, reason: str = "") -> Post:
+    """Turn a held post down: it is deleted (softly; the text stays for staff) and its author is
+    told in their inbox, with the start of what they wrote and the reason, if one was given."""
+    user = require(actor, Action.MODERATE)
+    reason = " ".join(reason.split())
+    if len(reason) > REJECT_REASON_MAX:
+        raise Invalid(f"驳回理由不能超过 {REJECT_REASON_MAX} 字", field="reason")
     topic = _held(session, post)
     now = utcnow()
     post.deleted_at = now
     if post.floor == 1:
         topic.deleted_at = now
+    what = topic.title if post.floor == 1 else markup.excerpt(post.body, 30)
+    session.add(
+        Notification(
+            user_id=post.author_id,
+            kind=NotificationKind.MOD_REJECTED,
+            actor_id=user.id,
+            detail=(f"「{what}」" + (f"，理由：{reason}" if reason else ""))[:DETAIL_MAX],
+        )
+    )
     session.flush()
     return post

@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from forum.timeutil import AwareDateTime, utcnow
 
+DETAIL_MAX = 120
+
 
 class NotificationKind(StrEnum):
     REPLY_TOPIC = "reply_topic"
@@ -22,6 +24,7 @@ class NotificationKind(StrEnum):
     CASE_OVERDUE = "case_overdue"  # for staff: a case passed its deadline
     MOD_WARNING = "mod_warning"  # a moderator warned me (detail: the reason)
     MOD_MUTED = "mod_muted"  # a moderator muted me (detail: until when, and why)
+    MOD_REJECTED = "mod_rejected"  # my post held for review was turned down (detail: what, and why)
 
 
 class Notification(SQLModel, table=True):
@@ -34,6 +37,6 @@ class Notification(SQLModel, table=True):
     topic_id: int | None = Field(default=None, foreign_key="topic.id")
     post_id: int | None = Field(default=None, foreign_key="post.id")
     case_id: int | None = Field(default=None, foreign_key="case_file.id")
-    detail: str = Field(default="", max_length=120)
+    detail: str = Field(default="", max_length=DETAIL_MAX)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime(), nullable=False))
     read_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))

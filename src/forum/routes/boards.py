@@ -174,6 +174,7 @@ def _render_topic(
         banner=banner,
         banner_case=case,
         banner_supported=case is not None and cases.has_supported(page.session, user=page.user, case=case),
+        notice_id=service.notice_of_topic(page.session, topic.id),  # type: ignore[arg-type]
         **extra,
     )
 

@@ -92,6 +92,6 @@ def approve(page: PageDep, post_id: Id) -> Response:
 
 
 @router.post("/held/{post_id}/reject", name="guards:reject")
-def reject(page: PageDep, post_id: Id) -> Response:
-    service.reject(page.session, actor=page.user, post=boards.get_post(page.session, post_id))
+def reject(page: PageDep, post_id: Id, reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    service.reject(page.session, actor=page.user, post=boards.get_post(page.session, post_id), reason=reason)
     return _back(page, "guards:held")
