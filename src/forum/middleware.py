@@ -4,16 +4,19 @@ headers."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
-from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+# What this middleware issues (secrets.token_urlsafe); a cookie of any other shape is replaced.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,100}")
 # Swagger UI and ReDoc bring their own inline scripts; they get no CSP.
 _NO_CSP_PREFIXES = ("/docs", "/redoc")
 
@@ -32,15 +35,12 @@ class SiteMiddleware:
         headers = {k: v for k, v in scope["headers"] if k in (b"cookie", b"content-length")}
         token = None
         if b"cookie" in headers:
-            cookie = SimpleCookie()
-            try:
-                cookie.load(headers[b"cookie"].decode("latin-1"))
-                if self.csrf_cookie in cookie:
-                    token = cookie[self.csrf_cookie].value
-            except Exception:  # a malformed Cookie header is the client's problem, not a 500
-                token = None
+            # Starlette's lenient parser (what request.cookies uses), not http.cookies.SimpleCookie:
+            # it never raises on a malformed header and is several times faster, which counts on
+            # the anonymous page cache's hits, where this is most of the work.
+            token = cookie_parser(headers[b"cookie"].decode("latin-1")).get(self.csrf_cookie)
         new_token = None
-        if not token or len(token) > 100:
+        if not token or not _TOKEN_SHAPE.fullmatch(token):
             token = new_token = secrets.token_urlsafe(32)
         scope.setdefault("state", {})["csrf_token"] = token
 

@@ -58,6 +58,28 @@ class TestBrowsing:
         cookie = response.headers["set-cookie"]
         assert "forum_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
+    @pytest.mark.parametrize(
+        "cookie_header",
+        [
+            'forum_csrf="<b>"; x=1',  # not a token this app issues: replaced
+            "forum_csrf=short",
+            "forum_csrf=" + "a" * 101,
+            "=;;;=\x7f; forum_csrf",  # malformed: ignored, never a 500
+        ],
+    )
+    def test_a_csrf_cookie_of_the_wrong_shape_is_replaced(self, client, world, cookie_header):  # type: ignore[no-untyped-def]
+        response = client.get("/login", headers={"Cookie": cookie_header})
+        assert response.status_code == 200
+        issued = response.headers["set-cookie"].split(";", 1)[0].removeprefix("forum_csrf=")
+        assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", issued)
+        assert f'value="{issued}"' in response.text  # the form carries the new token
+
+    def test_a_returning_visitor_keeps_their_csrf_cookie(self, client, world):  # type: ignore[no-untyped-def]
+        token = "returning-visitor-token-0123456789"
+        response = client.get("/login", headers={"Cookie": f"theme=dark; forum_csrf={token}"})
+        assert "set-cookie" not in response.headers
+        assert f'value="{token}"' in response.text
+
     def test_unknown_ids_are_chinese_404s(self, client, world):  # type: ignore[no-untyped-def]
         for url in (
             "/t/999999",
