@@ -30,9 +30,9 @@ from forum.accounts.models import RoleName, User
 from forum.boards import markup
 from forum.boards import service as boards
 from forum.boards.models import Board, Category, Post, Topic, TopicTag
-from forum.boards.queries import encode_cursor
 from forum.config import Settings
 from forum.db import make_engine, session_scope
+from forum.keyset import encode_cursor
 
 PASSWORD = "bench-password-42"
 BOARD_SLUG = "yishi"

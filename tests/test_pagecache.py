@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from factories import csrf, floors_on_page, login, make_board, make_reply, make_topic, make_user
+from factories import csrf, floors_on_page, form_post, login, make_board, make_reply, make_topic, make_user
 from forum.app import create_app
 from forum.config import Settings
 from forum.pagecache import CACHEABLE_HEADER, AnonymousCache, AnonymousCacheMiddleware
@@ -131,9 +131,9 @@ class TestServedFromTheCache:
 class TestNeverCached:
     def test_logged_in_users_get_fresh_pages_and_fill_nothing(self, client, make_client, world, clock):  # type: ignore[no-untyped-def]
         url = f"/t/{world[-1].id}"
+        login(client, "jiayuan_mama")
         anonymous = make_client()
         assert cache_state(anonymous.get(url)) == "MISS"
-        login(client, "jiayuan_mama")
         for _ in range(2):
             page = client.get(url)
             assert page.status_code == 200 and cache_state(page) is None
@@ -211,6 +211,41 @@ class TestExpiry:
         fresh = client.get(url)
         assert cache_state(fresh) == "MISS" and "下周划线" in fresh.text
         assert floors_on_page(fresh.text) == [*floors_on_page(before.text), 3]
+
+    def test_a_reply_posted_through_the_app_reaches_visitors_at_once(self, client, make_client, world, clock):  # type: ignore[no-untyped-def]
+        url = f"/t/{world[-1].id}"
+        visitor = make_client()
+        assert [cache_state(visitor.get(url)) for _ in range(2)] == ["MISS", "HIT"]
+        login(client, "jiayuan_mama")
+        posted = form_post(client, f"{url}/reply", {"body": "物业今天回复说下周划线"})
+        assert posted.status_code == 303
+        fresh = visitor.get(url)
+        assert cache_state(fresh) == "MISS" and "下周划线" in fresh.text
+        assert cache_state(visitor.get(url)) == "HIT"
+
+    def test_a_post_hidden_by_staff_is_gone_for_visitors_at_once(
+        self, client, make_client, session, world, clock
+    ):  # type: ignore[no-untyped-def]
+        _board, _alice, _bob, topic = world
+        make_user(session, "社工小李", role="staff")
+        reply = make_reply(session, topic=topic, author=world[1], body="我家电话是13800000000")
+        url = f"/t/{topic.id}"
+        visitor = make_client()
+        assert "13800000000" in visitor.get(url).text
+        login(client, "社工小李")
+        hidden = form_post(client, f"/p/{reply.id}/hide")
+        assert hidden.status_code == 303, hidden.text
+        page = visitor.get(url)
+        assert cache_state(page) == "MISS" and "13800000000" not in page.text
+
+    def test_a_refused_write_leaves_the_cache_alone(self, client, make_client, world, clock):  # type: ignore[no-untyped-def]
+        url = f"/t/{world[-1].id}"
+        login(client, "jiayuan_mama")
+        visitor = make_client()
+        assert cache_state(visitor.get(url)) == "MISS"
+        refused = form_post(client, f"{url}/reply", {"body": "   "})
+        assert refused.status_code in (400, 422)
+        assert cache_state(visitor.get(url)) == "HIT"
 
     def test_a_ttl_of_zero_turns_the_cache_off(self, settings, world):  # type: ignore[no-untyped-def]
         app = create_app(settings.model_copy(update={"anon_cache_seconds": 0}))
@@ -313,6 +348,18 @@ class TestMiddleware:
         for _ in range(2):
             answer = client.get("/")
             assert answer.status_code == 200 and cache_state(answer) is None
+
+    def test_a_page_rendered_while_a_write_finished_is_not_stored(self) -> None:
+        cache = AnonymousCache(ttl=15, max_entries=10, max_bytes=1_000_000, clock=Clock())
+
+        async def page(_request):  # type: ignore[no-untyped-def]
+            cache.clear()  # what a write finishing on this worker during the render does
+            return PlainTextResponse("旧的内容", headers={CACHEABLE_HEADER: "1"})
+
+        app = Starlette(routes=[Route("/", page)])
+        client = TestClient(AnonymousCacheMiddleware(app, cache=cache, session_cookie="forum_session"))
+        client.get("/")
+        assert len(cache) == 0
 
     def test_a_marked_200_is_stored(self) -> None:
         client = self.client(PlainTextResponse("你好"))

@@ -20,8 +20,12 @@ querying or rendering.
   these visitors HEAD is answered as GET without the body, and fills the cache the same way
   (FastAPI's routes alone answer HEAD with 405, as they still do for logged-in users). Pages hold
   absolute links built from the Host header, so a forged Host only ever fills its own entry.
-- Staleness: an anonymous visitor may see a page up to the TTL old (a new reply, an edit, a post a
-  moderator hid). Writes do not invalidate entries; the TTL is the only bound.
+- Staleness: every successful write request (POST, PUT, PATCH, DELETE answered below 400: a
+  reply, an edit, a moderator hiding a post) empties the cache of the worker that handled it, once
+  the request is done. So with one worker (the embedded default) a visitor never sees a page older
+  than the last change made through the app. Other workers' caches, and changes made outside a
+  request (the CLI, a notice reaching its publish time), are bounded by the TTL only: an anonymous
+  visitor may see such a page up to the TTL old.
 - Bounded: least recently used entries go first once there are more than `FORUM_ANON_CACHE_ENTRIES`
   or their size passes `FORUM_ANON_CACHE_BYTES`; a single page larger than an eighth of the byte
   budget is not stored.
@@ -76,6 +80,7 @@ class AnonymousCache:
         self.max_bytes = max_bytes
         self.clock = clock
         self.bytes = 0
+        self.generation = 0  # bumped by clear(): a page rendered before that is not stored
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
 
     @property
@@ -111,6 +116,7 @@ class AnonymousCache:
     def clear(self) -> None:
         self._entries.clear()
         self.bytes = 0
+        self.generation += 1
 
     def _drop(self, key: Key) -> None:
         entry = self._entries.pop(key, None)
@@ -128,10 +134,13 @@ class AnonymousCacheMiddleware:
         self._session_bytes = session_cookie.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         cache = self.cache
+        if scope["method"] not in ("GET", "HEAD"):
+            await self._write(scope, receive, send)
+            return
         key = self._key(scope) if cache.enabled else None  # None: this request is not for the cache
         head = False
         if key is not None:
@@ -143,6 +152,7 @@ class AnonymousCacheMiddleware:
                 scope, head = {**scope, "method": "GET"}, True
 
         store = False
+        generation = cache.generation
         stored_headers: Headers = []
         chunks: list[bytes] = []
 
@@ -164,13 +174,32 @@ class AnonymousCacheMiddleware:
             elif message["type"] == "http.response.body":
                 if store:
                     chunks.append(message.get("body", b""))
-                    if not message.get("more_body", False):
+                    # A write that finished while this page was rendering may not be in it.
+                    if not message.get("more_body", False) and cache.generation == generation:
                         cache.put(key, stored_headers, b"".join(chunks))
                 if head and message.get("body"):
                     message = {**message, "body": b""}
             await send(message)
 
         await self.app(scope, receive, send_and_keep)
+
+    async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass a write through; once it has succeeded (and its transaction is committed: the app
+        has returned), drop every page this worker keeps, so that nobody sees a page older than
+        a change made through this worker."""
+        succeeded = False
+
+        async def watch(message: Message) -> None:
+            nonlocal succeeded
+            if message["type"] == "http.response.start":
+                succeeded = message["status"] < 400
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            if succeeded:
+                self.cache.clear()
 
     def _key(self, scope: Scope) -> Key | None:
         host = b""

@@ -3,47 +3,19 @@ first three 楼中楼 per floor), each assembled in a fixed number of queries.""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, func, or_, true, tuple_
+from sqlalchemy import ColumnElement, func, or_, true
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
 from forum.boards import markup
 from forum.boards.models import Board, Category, Image, Post, PostLike, Topic, TopicTag
-from forum.errors import Invalid
+from forum.keyset import pinned_then_newest
 from forum.policy import Action, can
-
-# --- cursors ---------------------------------------------------------------------------------
-
-
-def encode_cursor(*parts: int) -> str:
-    return base64.urlsafe_b64encode(".".join(map(str, parts)).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, arity: int) -> tuple[int, ...]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        parts = tuple(int(p) for p in raw.split("."))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Invalid("分页参数无效", field="cursor") from None
-    if len(parts) != arity or any(p < 0 or p > 2**62 for p in parts):
-        raise Invalid("分页参数无效", field="cursor")
-    return parts
-
-
-def _micros(value: datetime) -> int:
-    return int(value.timestamp() * 1_000_000)
-
-
-def _from_micros(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1_000_000, UTC)
 
 
 def users_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, User]:
@@ -138,32 +110,10 @@ def board_listing(
             )
         return query
 
-    pinned: list[Topic] = []
-    if cursor is None:
-        pinned = list(
-            session.exec(
-                visible(select(Topic))
-                .where(col(Topic.is_pinned).is_(True))
-                .order_by(col(Topic.last_posted_at).desc(), col(Topic.id).desc())
-                .limit(20)
-            ).all()
-        )
-    query = visible(select(Topic)).where(col(Topic.is_pinned).is_(False))
-    if cursor is not None:
-        micros, topic_id = decode_cursor(cursor, 2)
-        query = query.where(
-            tuple_(col(Topic.last_posted_at), col(Topic.id)) < tuple_(_from_micros(micros), topic_id)
-        )
-    page = list(
-        session.exec(
-            query.order_by(col(Topic.last_posted_at).desc(), col(Topic.id).desc()).limit(limit + 1)
-        ).all()
+    listing = pinned_then_newest(
+        session, visible(select(Topic)), model=Topic, time_field="last_posted_at", cursor=cursor, limit=limit
     )
-    next_cursor = None
-    if len(page) > limit:
-        page = page[:limit]
-        last = page[-1]
-        next_cursor = encode_cursor(_micros(last.last_posted_at), last.id)  # type: ignore[arg-type]
+    pinned, page, next_cursor = listing.pinned, listing.page, listing.next_cursor
     rows = _rows(session, pinned + page)
     return BoardListing(board, rows[: len(pinned)], rows[len(pinned) :], next_cursor)
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from forum import labels
 from forum.accounts.models import User
 from forum.boards.models import Category, Post, Topic
-from forum.boards.queries import _from_micros, _micros, decode_cursor, encode_cursor, users_by_id
+from forum.boards.queries import users_by_id
 from forum.cases.models import (
     OPEN_STATUSES,
     Case,
@@ -29,6 +29,7 @@ from forum.cases.models import (
     UnitMember,
 )
 from forum.errors import Invalid
+from forum.keyset import decode_cursor, encode_cursor, from_micros, micros
 from forum.timeutil import SHANGHAI, utcnow
 
 SORTS = {"newest": "最新", "oldest": "最早", "due": "期限最近", "supports": "“我也遇到”最多"}
@@ -132,10 +133,8 @@ def case_list(
     else:  # due: soonest deadline first
         order = [col(Case.due_at), col(Case.id)]
         if cursor:
-            micros, last_id = decode_cursor(cursor, 2)
-            query = query.where(
-                tuple_(col(Case.due_at), col(Case.id)) > tuple_(_from_micros(micros), last_id)
-            )
+            due, last_id = decode_cursor(cursor, 2)
+            query = query.where(tuple_(col(Case.due_at), col(Case.id)) > tuple_(from_micros(due), last_id))
     cases = list(session.exec(query.order_by(*order).limit(limit + 1)).all())
     next_cursor = None
     if len(cases) > limit:
@@ -145,7 +144,7 @@ def case_list(
             "newest": lambda: encode_cursor(last.id),  # type: ignore[arg-type]
             "oldest": lambda: encode_cursor(last.id),  # type: ignore[arg-type]
             "supports": lambda: encode_cursor(last.support_count, last.id),  # type: ignore[arg-type]
-            "due": lambda: encode_cursor(_micros(last.due_at) if last.due_at else 0, last.id),  # type: ignore[arg-type]
+            "due": lambda: encode_cursor(micros(last.due_at) if last.due_at else 0, last.id),  # type: ignore[arg-type]
         }[sort]()
     return CaseListing(rows(session, cases, now), next_cursor)
 

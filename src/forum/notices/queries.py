@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
 from forum.boards import queries as board_queries
 from forum.boards.models import Topic
-from forum.boards.queries import _from_micros, _micros, decode_cursor, encode_cursor, users_by_id
+from forum.boards.queries import users_by_id
 from forum.errors import Invalid
+from forum.keyset import pinned_then_newest
 from forum.notices.models import Notice, NoticeAttachment, NoticeCategory, NoticeRead, NoticeVersion
 from forum.notices.service import is_staff, verified_households
 from forum.timeutil import utcnow
@@ -69,31 +70,10 @@ def notice_list(
         query = readable(query, viewer=viewer, now=now)
         return query.where(Notice.category == category) if category else query
 
-    pinned: list[Notice] = []
-    if cursor is None:
-        pinned = list(
-            session.exec(
-                base(select(Notice))
-                .where(col(Notice.is_pinned).is_(True))
-                .order_by(col(Notice.publish_at).desc(), col(Notice.id).desc())
-                .limit(20)
-            ).all()
-        )
-    query = base(select(Notice)).where(col(Notice.is_pinned).is_(False))
-    if cursor is not None:
-        micros, notice_id = decode_cursor(cursor, 2)
-        query = query.where(
-            tuple_(col(Notice.publish_at), col(Notice.id)) < tuple_(_from_micros(micros), notice_id)
-        )
-    page = list(
-        session.exec(
-            query.order_by(col(Notice.publish_at).desc(), col(Notice.id).desc()).limit(limit + 1)
-        ).all()
+    listing = pinned_then_newest(
+        session, base(select(Notice)), model=Notice, time_field="publish_at", cursor=cursor, limit=limit
     )
-    next_cursor = None
-    if len(page) > limit:
-        page = page[:limit]
-        next_cursor = encode_cursor(_micros(page[-1].publish_at), page[-1].id)  # type: ignore[arg-type]
+    pinned, page, next_cursor = listing.pinned, listing.page, listing.next_cursor
     rows = notice_rows(session, pinned + page, staff=is_staff(viewer))
     households = verified_households(session) if is_staff(viewer) else None
     return NoticeListing(rows[: len(pinned)], rows[len(pinned) :], next_cursor, households)
