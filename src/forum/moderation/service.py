@@ -236,6 +236,29 @@ def _notify(
     )
 
 
+def _record_sanction(
+    session: Session,
+    *,
+    actor: User,
+    action: str,
+    target: User,
+    post: Post | None,
+    reason: str,
+    details: str = "",
+) -> None:
+    """The audit row of a warning, mute or ban, tied to the post that prompted it (if any)."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_user_id=target.id,
+        topic_id=post.topic_id if post is not None else None,
+        post_id=post.id if post is not None else None,
+        reason=reason,
+        details=details,
+    )
+
+
 def warn_user(
     session: Session, *, actor: User | None, target: User, reason: str, post: Post | None = None
 ) -> None:
@@ -246,15 +269,7 @@ def warn_user(
     if not reason:
         raise Invalid("请写明警告的理由，对方会在消息中看到", field="reason")
     _notify(session, actor=user, target=target, kind=NotificationKind.MOD_WARNING, detail=reason, post=post)
-    audit.record(
-        session,
-        actor=user,
-        action=AuditAction.WARN,
-        target_user_id=target.id,
-        topic_id=post.topic_id if post is not None else None,
-        post_id=post.id if post is not None else None,
-        reason=reason,
-    )
+    _record_sanction(session, actor=user, action=AuditAction.WARN, target=target, post=post, reason=reason)
     session.flush()
 
 
@@ -280,13 +295,12 @@ def mute_user(
     until = f"{local(target.muted_until):%Y-%m-%d %H:%M}"
     detail = f"禁言 {days} 天，至 {until}" + (f"：{reason}" if reason else "")
     _notify(session, actor=user, target=target, kind=NotificationKind.MOD_MUTED, detail=detail, post=post)
-    audit.record(
+    _record_sanction(
         session,
         actor=user,
         action=AuditAction.MUTE,
-        target_user_id=target.id,
-        topic_id=post.topic_id if post is not None else None,
-        post_id=post.id if post is not None else None,
+        target=target,
+        post=post,
         reason=reason,
         details=f"禁言 {days} 天，至 {until}",
     )
@@ -321,15 +335,7 @@ def ban_user(
         delete(LoginSession).where(col(LoginSession.user_id) == target.id),
         execution_options={"synchronize_session": False},
     )
-    audit.record(
-        session,
-        actor=user,
-        action=AuditAction.BAN,
-        target_user_id=target.id,
-        topic_id=post.topic_id if post is not None else None,
-        post_id=post.id if post is not None else None,
-        reason=reason,
-    )
+    _record_sanction(session, actor=user, action=AuditAction.BAN, target=target, post=post, reason=reason)
     session.flush()
     return target
 
