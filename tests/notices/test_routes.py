@@ -3,6 +3,7 @@ non-staff, scheduled and withdrawn notices, versions, attachments, comments, rea
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -251,3 +252,34 @@ class TestApi:
         service.publish_due(session, now=utcnow() + timedelta(hours=6))
         session.commit()
         assert session.get(Notice, created["id"]).topic_id is not None
+
+
+class TestAttachmentPictures:
+    def test_a_picture_of_a_withdrawn_or_scheduled_notice_is_gone_but_for_staff(
+        self, client, make_client, people
+    ):  # type: ignore[no-untyped-def]
+        from PIL import Image as PILImage
+
+        picture = io.BytesIO()
+        PILImage.new("RGB", (60, 40), (200, 60, 60)).save(picture, "PNG")
+        login(client, "社工小李")
+        files = [("attachments", ("车位图.png", picture.getvalue(), "image/png"))]
+        nid = notice_id(create(client, files=files))
+        later = (utcnow() + timedelta(days=2)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+        scheduled = notice_id(create(client, {"publish_at": later}, files=files))
+        visitor = make_client()
+
+        def picture_urls(notice: int) -> list[str]:
+            page = client.get(f"/notices/{notice}").text
+            return sorted(set(re.findall(r"/media/[0-9a-f]{32}\.(?:png|thumb\.jpg)", page)))
+
+        published, planned = picture_urls(nid), picture_urls(scheduled)
+        assert len(published) == 2 and len(planned) == 2  # the picture and its thumbnail
+        for url in published:
+            assert visitor.get(url).status_code == 200
+        for url in planned:
+            assert visitor.get(url).status_code == 404 and client.get(url).status_code == 200
+        assert form_post(client, f"/notices/{nid}/withdraw", {"reason": "方案调整"}).status_code == 303
+        for url in published:
+            assert visitor.get(url).status_code == 404
+            assert client.get(url).status_code == 200  # staff keep the record

@@ -232,3 +232,46 @@ class TestServedSafely:
         replies = client.get(f"/api/v1/topics/{topic_id}/replies").json()["items"]
         [url] = replies[0]["images"]
         assert re.search(r"/media/[0-9a-f]{32}\.png$", url)
+
+
+class TestWhoMayFetch:
+    """A picture is served to whoever may see the floor it is in, and to nobody else — even with
+    its address, which was public while the floor was."""
+
+    @staticmethod
+    def posted(poster, session) -> tuple[Image, list[str]]:  # type: ignore[no-untyped-def]
+        assert upload(poster, "photo.png", png(), "image/png").status_code == 303
+        [image] = stored_images(session)
+        return image, [f"/media/{image.key}.{image.ext}", f"/media/{image.key}.thumb.jpg"]
+
+    def test_a_visible_floor_s_picture_is_served_to_anyone_but_not_to_shared_caches(
+        self, poster, session, make_client
+    ):  # type: ignore[no-untyped-def]
+        _image, urls = self.posted(poster, session)
+        for url in urls:
+            served = make_client().get(url)
+            assert served.status_code == 200 and served.headers["cache-control"].startswith("private")
+
+    def test_a_hidden_floor_s_picture_is_gone_for_all_but_staff(self, poster, session, make_client):  # type: ignore[no-untyped-def]
+        image, urls = self.posted(poster, session)
+        make_user(session, "社工小李", role="staff")
+        staff = make_client()
+        login(staff, "社工小李")
+        assert form_post(staff, f"/p/{image.post_id}/hide").status_code == 303
+        for url in urls:
+            assert make_client().get(url).status_code == 404
+            assert poster.get(url).status_code == 404  # its author sees "已被管理员隐藏" too
+            assert staff.get(url).status_code == 200
+        assert form_post(staff, f"/p/{image.post_id}/hide", {"hidden": "0"}).status_code == 303
+        assert make_client().get(urls[0]).status_code == 200
+
+    def test_a_deleted_topic_s_picture_is_gone(self, poster, session, make_client):  # type: ignore[no-untyped-def]
+        image, urls = self.posted(poster, session)
+        assert form_post(poster, f"/p/{image.post_id}/delete").status_code == 303
+        for url in urls:
+            assert make_client().get(url).status_code == 404
+
+    def test_a_file_that_belongs_to_nothing_is_served_to_nobody(self, app, client) -> None:  # type: ignore[no-untyped-def]
+        stored = app.state.images.save(png(), "orphan.png")  # e.g. its post's transaction failed
+        assert (upload_dir(app) / stored.key[:2]).is_dir()
+        assert client.get(f"/media/{stored.key}.{stored.ext}").status_code == 404

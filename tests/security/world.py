@@ -20,6 +20,7 @@ from factories import make_board, make_reply, make_topic, make_unit_contact, mak
 from forum.accounts import service as accounts
 from forum.accounts.models import RoleName, User
 from forum.boards.models import Board, Category, Post, Topic
+from forum.boards.models import Image as PostImage
 from forum.cases import service as cases
 from forum.cases.models import Case, Meeting, Unit
 from forum.routes.deps import SESSION_COOKIE
@@ -153,6 +154,20 @@ def build_world(session: Session, app) -> World:  # type: ignore[no-untyped-def]
     )
     session.commit()
     stored = app.state.images.save(png_bytes(), "photo.png")
+    session.add(  # a picture in 1楼, as posting with an image leaves it
+        PostImage(
+            key=stored.key,
+            ext=stored.ext,
+            content_type=stored.content_type,
+            width=stored.width,
+            height=stored.height,
+            size=stored.size,
+            owner_id=resident.id,
+            post_id=first_post.id,
+            original_name="photo.png",
+        )
+    )
+    session.commit()
     world = World(
         users={"resident": resident, "staff": staff, "unit_contact": contact, "admin": admin},
         other_resident=other,

@@ -262,6 +262,22 @@ def get_topic(session: Session, topic_id: int, *, viewer: User | None) -> Topic:
     return topic
 
 
+def may_see_post(session: Session, *, post: Post, viewer: User | None) -> bool:
+    """Whether the viewer may see this floor's text and pictures: what the topic page shows them
+    (deleted and hidden floors and topics: staff only; held ones: staff and their author)."""
+    if can(viewer, Action.SEE_PRIVATE):
+        return True
+    if post.deleted_at is not None or post.hidden_at is not None:
+        return False
+    if post.held_at is not None and (viewer is None or viewer.id != post.author_id):
+        return False
+    try:
+        get_topic(session, post.topic_id, viewer=viewer)
+    except NotFound:
+        return False
+    return True
+
+
 def get_post(session: Session, post_id: int) -> Post:
     post = session.get(Post, post_id)
     if post is None:
