@@ -19,8 +19,10 @@ from sqlmodel import Session, select
 from factories import make_board, make_reply, make_topic, make_unit_contact, make_user
 from forum.accounts import service as accounts
 from forum.accounts.models import RoleName, User
+from forum.boards import service as boards
 from forum.boards.models import Board, Category, Post, Topic
 from forum.boards.models import Image as PostImage
+from forum.boards.service import Upload
 from forum.cases import service as cases
 from forum.cases.models import Case, Meeting, Unit
 from forum.routes.deps import SESSION_COOKIE
@@ -153,21 +155,16 @@ def build_world(session: Session, app) -> World:  # type: ignore[no-untyped-def]
         case_ids=[case.id],  # type: ignore[list-item]
     )
     session.commit()
-    stored = app.state.images.save(png_bytes(), "photo.png")
-    session.add(  # a picture in 1楼, as posting with an image leaves it
-        PostImage(
-            key=stored.key,
-            ext=stored.ext,
-            content_type=stored.content_type,
-            width=stored.width,
-            height=stored.height,
-            size=stored.size,
-            owner_id=resident.id,
-            post_id=first_post.id,
-            original_name="photo.png",
-        )
+    with_picture = boards.reply(  # a floor with a picture, posted the way residents post one
+        session,
+        actor=resident,
+        topic=topic,
+        body="现场照片",
+        uploads=[Upload("photo.png", png_bytes())],
+        store=app.state.images,
     )
     session.commit()
+    [stored] = session.exec(select(PostImage).where(PostImage.post_id == with_picture.id)).all()
     world = World(
         users={"resident": resident, "staff": staff, "unit_contact": contact, "admin": admin},
         other_resident=other,
