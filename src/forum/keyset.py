@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import tuple_
 from sqlmodel import Session, col
@@ -40,8 +39,7 @@ def from_micros(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1_000_000, UTC)
 
 
-@dataclass
-class PinnedPage(Generic[T]):
+class PinnedPage(NamedTuple, Generic[T]):
     pinned: list[T]  # only on the first page
     page: list[T]
     next_cursor: str | None

@@ -50,6 +50,16 @@ def shown_to(viewer: User | None) -> ColumnElement[bool]:
     return or_(col(Post.held_at).is_(None), col(Post.author_id) == viewer.id)
 
 
+def text_shown_to(post: Post, viewer: User | None) -> bool:
+    """Whether a floor's text and pictures are shown to the viewer: deleted and hidden floors to
+    staff only, floors held for review to staff and their author."""
+    if can(viewer, Action.SEE_PRIVATE):
+        return True
+    if post.deleted_at is not None or post.hidden_at is not None:
+        return False
+    return post.held_at is None or (viewer is not None and viewer.id == post.author_id)
+
+
 # --- board listing ---------------------------------------------------------------------------
 
 
@@ -110,10 +120,9 @@ def board_listing(
             )
         return query
 
-    listing = pinned_then_newest(
+    pinned, page, next_cursor = pinned_then_newest(
         session, visible(select(Topic)), model=Topic, time_field="last_posted_at", cursor=cursor, limit=limit
     )
-    pinned, page, next_cursor = listing.pinned, listing.page, listing.next_cursor
     rows = _rows(session, pinned + page)
     return BoardListing(board, rows[: len(pinned)], rows[len(pinned) :], next_cursor)
 
@@ -194,7 +203,6 @@ def page_of_floor(floor: int, per_page: int) -> int:
 def _views(session: Session, posts: list[Post], viewer: User | None, *, subs_shown: int) -> list[PostView]:
     if not posts:
         return []
-    staff = can(viewer, Action.SEE_PRIVATE)
     subs: dict[int, list[Post]] = defaultdict(list)
     if subs_shown:
         parent_ids = [p.id for p in posts if p.sub_count and p.floor is not None]
@@ -249,9 +257,7 @@ def _views(session: Session, posts: list[Post], viewer: User | None, *, subs_sho
 
     def view(p: Post) -> PostView:
         state = "deleted" if p.deleted_at else "hidden" if p.hidden_at else "held" if p.held_at else "ok"
-        if state == "held" and viewer is not None and p.author_id == viewer.id:
-            return _view(p, state, True)
-        return _view(p, state, state == "ok" or staff)
+        return _view(p, state, text_shown_to(p, viewer))
 
     def _view(p: Post, state: str, show: bool) -> PostView:
         quote = None

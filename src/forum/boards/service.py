@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
-from forum.boards import markup
+from forum.boards import markup, queries
 from forum.boards.models import (
     BODY_MAX,
     TITLE_MAX,
@@ -264,12 +264,8 @@ def get_topic(session: Session, topic_id: int, *, viewer: User | None) -> Topic:
 
 def may_see_post(session: Session, *, post: Post, viewer: User | None) -> bool:
     """Whether the viewer may see this floor's text and pictures: what the topic page shows them
-    (deleted and hidden floors and topics: staff only; held ones: staff and their author)."""
-    if can(viewer, Action.SEE_PRIVATE):
-        return True
-    if post.deleted_at is not None or post.hidden_at is not None:
-        return False
-    if post.held_at is not None and (viewer is None or viewer.id != post.author_id):
+    (the floor's own state as on the topic page, and a topic they may see)."""
+    if not queries.text_shown_to(post, viewer):
         return False
     try:
         get_topic(session, post.topic_id, viewer=viewer)

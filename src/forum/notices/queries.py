@@ -70,10 +70,9 @@ def notice_list(
         query = readable(query, viewer=viewer, now=now)
         return query.where(Notice.category == category) if category else query
 
-    listing = pinned_then_newest(
+    pinned, page, next_cursor = pinned_then_newest(
         session, base(select(Notice)), model=Notice, time_field="publish_at", cursor=cursor, limit=limit
     )
-    pinned, page, next_cursor = listing.pinned, listing.page, listing.next_cursor
     rows = notice_rows(session, pinned + page, staff=is_staff(viewer))
     households = verified_households(session) if is_staff(viewer) else None
     return NoticeListing(rows[: len(pinned)], rows[len(pinned) :], next_cursor, households)
