@@ -35,14 +35,17 @@ from forum.routes import (
     api_notices,
     boards,
     cases,
+    concerns,
     consultations,
     feeds,
     mail,
     media,
+    meetings,
     moderation,
     notices,
     notifications,
     search,
+    units,
 )
 from forum.routes.deps import CSRF_COOKIE, SESSION_COOKIE
 from forum.routes.guards import router as guards_router
@@ -108,7 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Rate limits and trust levels need each request's address and this app's limits.
     app.add_middleware(GuardMiddleware, limits=Limits.from_settings(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = (boards, cases, search, accounts, notifications, admin, media, api, api_cases, feeds, notices)
+    # concerns before cases: /cases/report must not be taken for a case number.
+    routers = [boards, concerns, cases, meetings, units, search, accounts, notifications, admin, media]
+    routers += [api, api_cases, feeds, notices]
     for module in (*routers, moderation, api_moderation, consultations, api_consultations, api_notices):
         app.include_router(module.router)
     app.include_router(guards_router)
@@ -159,14 +164,20 @@ async def _mail_worker(app: FastAPI, stop: threading.Event) -> None:
 
 
 async def _periodic(app: FastAPI, seconds: int) -> None:
-    from forum.cases.service import run_periodic
+    from forum.cases.followup import run_periodic
     from forum.db import session_scope
     from forum.guards.ratelimit import purge as purge_counters
     from forum.notices.service import publish_due
 
     def work() -> None:
         with session_scope(app.state.engine, write=True) as session:
-            run_periodic(session, archive_after_days=app.state.settings.archive_after_days)
+            settings = app.state.settings
+            run_periodic(
+                session,
+                archive_after_days=settings.archive_after_days,
+                followup_after_days=settings.followup_after_days,
+                followup_expire_days=settings.followup_expire_days,
+            )
         with session_scope(app.state.engine, write=True) as session:
             purge_counters(session)  # rate-limit windows long over
         with session_scope(app.state.engine, write=True) as session:
@@ -212,6 +223,11 @@ def _escape(text: str) -> str:
     return str(escape(text))
 
 
+def _in_path(error: Any) -> bool:
+    loc = error.get("loc", ()) if isinstance(error, dict) else ()
+    return bool(loc) and loc[0] == "path"
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -226,6 +242,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        # A path that does not parse (/t/abc, /t/0) names nothing: not found, as an unknown id
+        # is, rather than "提交的内容有误" for something the visitor never submitted.
+        if any(_in_path(e) for e in exc.errors()):
+            return await domain_error(request, NotFound("页面不存在"))
         if _wants_json(request):
             errors = [
                 {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}

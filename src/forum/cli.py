@@ -109,16 +109,25 @@ def seed_demo_command(
 def archive(
     days: Annotated[int | None, typer.Option(help="archive cases followed up this many days ago")] = None,
 ) -> None:
-    """Archive 已回访 cases after N days and send overdue notices (the periodic task, by hand)."""
+    """The periodic case work, by hand: ask for and expire 回访, archive rated and followed-up
+    cases after N days, send overdue notices."""
     from forum.app import create_app
-    from forum.cases.service import run_periodic
+    from forum.cases.followup import run_periodic
 
     settings = Settings()
     _migrate(settings)
     engine = create_app(settings).state.engine  # with mail: overdue notices are mailed too
     with session_scope(engine, write=True) as session:
-        archived, overdue = run_periodic(session, archive_after_days=days or settings.archive_after_days)
-    console.print(f"已归档 {archived} 件民情意见，新发现超期 {overdue} 件")
+        done = run_periodic(
+            session,
+            archive_after_days=days or settings.archive_after_days,
+            followup_after_days=settings.followup_after_days,
+            followup_expire_days=settings.followup_expire_days,
+        )
+    console.print(
+        f"已归档 {done.archived} 件民情意见，新发现超期 {done.overdue} 件，"
+        f"发出回访 {done.asked} 件，未评价归档 {done.unrated} 件"
+    )
 
 
 @app.command()

@@ -37,9 +37,12 @@ class Settings(BaseSettings):
     floors_per_page: int = 30
     subreplies_shown: int = 3
     # Cases
-    archive_after_days: int = 7  # 已回访 -> 已归档 after this many days
+    archive_after_days: int = 7  # 已评价 / 已回访 -> 已归档 after this many days
+    followup_after_days: int = Field(default=3, ge=0, le=60)  # 已解决: ask the reporter 解决了吗 after this
+    followup_expire_days: int = Field(default=7, ge=1, le=90)  # no answer this long after asking: 未评价
     periodic_seconds: int = 3600  # how often each worker runs the scheduled work; 0: never
-    # Moderation: this many different members' open reports hide a post until staff review it
+    # Moderation: open reports weighing this much together hide a post until staff review it
+    # (forum.moderation.weight: an established, verified resident or staff 1, a new account 0.1)
     report_hide_threshold: int = Field(default=3, ge=1)
     # Search: "embedded" (the database's own full-text index) or "meilisearch" (FORUM_MEILI_URL)
     search_backend: str = "embedded"

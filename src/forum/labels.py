@@ -20,6 +20,7 @@ NOTIFICATION_VERBS = {
     "case_update": "更新了民情意见",
     "case_assigned": "给你的单位转来民情意见",
     "case_rated": "评价了民情意见",
+    "case_followup": "民情意见回访：解决了吗？",
     "case_overdue": "提醒：民情意见",
     "mod_warning": "对你发出了警告",
     "mod_muted": "对你执行了禁言",
@@ -31,6 +32,7 @@ CASE_STATUS = {
     "accepted": "已受理",
     "in_progress": "处理中",
     "resolved": "已解决",
+    "rated": "已评价",
     "followed_up": "已回访",
     "closed": "已归档",
     "rejected": "不予受理",
@@ -39,6 +41,7 @@ CASE_STATUS = {
 
 CASE_SOURCE = {
     "forum": "论坛帖子",
+    "report": "我要反映",
     "visit": "走访",
     "phone": "电话",
     "walk_in": "来访",
@@ -62,6 +65,12 @@ CASE_ACTION = {
     "set_deadline": "修改期限",
     "comment": "公开回复",
     "note": "内部备注",
+    "update": "补充情况",
+    "request_return": "退单",
+    "request_reassign": "申请改派",
+    "request_extension": "申请延期",
+    "approve_request": "同意",
+    "refuse_request": "不同意",
 }
 
 CASE_EVENT = {
@@ -85,6 +94,28 @@ CASE_EVENT = {
     "note": "内部备注",
     "meeting": "会议",
     "link": "关联帖子",
+    "update": "居民补充",
+    "pushback": "单位申请",
+    "pushback_decided": "申请处理",
+    "followup_asked": "回访",
+    "no_rating": "未评价",
+}
+
+REQUEST_KIND = {"return": "退单", "reassign": "改派申请", "extend": "延期申请"}
+REQUEST_STATUS = {"pending": "待审批", "approved": "已同意", "refused": "未同意"}
+PHOTO_KIND = {"post": "帖子图片", "report": "居民拍摄", "before": "整改前", "after": "整改后"}
+
+# What happens next, in the reporter's words, for each status (我的民情意见).
+CASE_NEXT = {
+    "submitted": "等待社区工作人员受理",
+    "accepted": "已受理，等待责任单位处理",
+    "in_progress": "责任单位正在处理",
+    "resolved": "已办结，请告诉我们解决了没有",
+    "rated": "已评价，稍后自动归档",
+    "followed_up": "社区已回访，稍后自动归档",
+    "closed": "已归档",
+    "rejected": "不予受理，理由见办理进度",
+    "duplicate": "已合并到另一件民情意见",
 }
 
 RATING = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意"}

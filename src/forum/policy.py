@@ -32,6 +32,7 @@ class Action(StrEnum):
     MANAGE_CATEGORIES = "manage_categories"
     MANAGE_ROLES = "manage_roles"
     OPEN_CASE = "open_case"  # flag a post as 民情意见, record a concern heard offline
+    REPORT_CONCERN = "report_concern"  # 我要反映, 提交给社区, add an update to a case
     VIEW_CASE_QUEUE = "view_case_queue"  # the staff queue, CSV export, private cases
     RECORD_MEETING = "record_meeting"
     MANAGE_UNITS = "manage_units"  # units, their contacts, category routing
@@ -63,6 +64,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.MANAGE_CATEGORIES: frozenset({R.ADMIN}),
     Action.MANAGE_ROLES: frozenset({R.ADMIN}),
     Action.OPEN_CASE: STAFF | {R.VOLUNTEER},
+    Action.REPORT_CONCERN: MEMBERS,
     Action.VIEW_CASE_QUEUE: STAFF,
     Action.RECORD_MEETING: STAFF,
     Action.MANAGE_UNITS: frozenset({R.ADMIN}),
@@ -76,7 +78,10 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.RECEIVE_MAIL: MEMBERS,
 }
 
-# What a muted user may not do until the mute ends: everything that writes content.
+# What a muted user may not do until the mute ends: everything that writes content others see.
+# PUBLISH_NOTICE and MANAGE_CONSULTATIONS also write text, but they double as the staff's read
+# check (drafts, results, exports), so they are not here: a staff member who must not publish
+# loses the role (only an admin may mute staff anyway).
 MUTED_CANNOT = frozenset(
     {
         Action.POST_TOPIC,
@@ -86,6 +91,10 @@ MUTED_CANNOT = frozenset(
         Action.UPLOAD,
         Action.EDIT_OWN,
         Action.REPORT,
+        Action.OPEN_CASE,  # a public case's title and description are shown on the 公示 list
+        Action.REPORT_CONCERN,  # 我要反映 posts on the 民情反映 board; updates go on the timeline
+        Action.ANSWER_CONSULTATION,  # free-text answers are published with the results
+        Action.RECORD_MEETING,  # the title and decisions go on the linked cases' timelines
     }
 )
 

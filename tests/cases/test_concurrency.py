@@ -12,7 +12,7 @@ from sqlmodel import select
 from factories import PASSWORD, make_board, make_topic, make_user
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
-from forum.cases import service
+from forum.cases import intake
 from forum.cases.models import Case, CaseEvent
 from live_server import live_server
 
@@ -26,7 +26,7 @@ def test_two_simultaneous_transitions_exactly_one_succeeds(session, database_url
     case_ids = []
     for i in range(6):
         topic = make_topic(session, board=board, author=poster, title=f"问题{i}")
-        case_ids.append(service.open_case(session, actor=staff[0], post=boards.first_post(session, topic)).id)
+        case_ids.append(intake.open_case(session, actor=staff[0], post=boards.first_post(session, topic)).id)
     session.commit()
     data_dir = tmp_path / "server"
     data_dir.mkdir()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from factories import make_board, make_topic, make_user
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
-from forum.cases import queries, service
+from forum.cases import followup, intake, queries, service
 from forum.cases.models import CaseEvent, Status
 from forum.cli import app as cli
 from forum.errors import Invalid
@@ -25,7 +25,7 @@ def case_world(session):  # type: ignore[no-untyped-def]
     poster = make_user(session, "七号楼老张")
     staff = make_user(session, "社工小李", role=RoleName.STAFF)
     topic = make_topic(session, board=board, author=poster, tags=["tingche"])
-    case = service.open_case(session, actor=staff, post=boards.first_post(session, topic))
+    case = intake.open_case(session, actor=staff, post=boards.first_post(session, topic))
     session.commit()
     return poster, staff, case
 
@@ -34,25 +34,25 @@ def test_followed_up_cases_are_archived_after_n_days(session, case_world):  # ty
     poster, staff, case = case_world
     for action in ("accept", "start", "resolve"):
         service.perform(session, actor=staff, case=case, action=action, note="好了")
-    service.rate(session, actor=poster, case=case, rating="satisfied")
+    followup.rate(session, actor=poster, case=case, rating="satisfied")
     session.commit()
-    assert service.archive_followed_up(session, days=7, now=utcnow() + timedelta(days=6)) == 0
-    assert service.archive_followed_up(session, days=7, now=utcnow() + timedelta(days=8)) == 1
+    assert followup.archive_followed_up(session, days=7, now=utcnow() + timedelta(days=6)) == 0
+    assert followup.archive_followed_up(session, days=7, now=utcnow() + timedelta(days=8)) == 1
     session.refresh(case)
     assert case.status == Status.CLOSED
     last = session.exec(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
     ).first()  # type: ignore[union-attr]
     assert last.kind == "archive" and last.actor_id is None
-    assert service.archive_followed_up(session, days=7, now=utcnow() + timedelta(days=9)) == 0
+    assert followup.archive_followed_up(session, days=7, now=utcnow() + timedelta(days=9)) == 0
 
 
 def test_overdue_cases_are_flagged_listed_and_notified_once(session, case_world):  # type: ignore[no-untyped-def]
     _poster, staff, case = case_world
     later = utcnow() + timedelta(days=30)
     assert not case.is_overdue(utcnow()) and case.is_overdue(later)
-    assert service.notify_overdue(session, now=later) == 1
-    assert service.notify_overdue(session, now=later) == 0
+    assert followup.notify_overdue(session, now=later) == 1
+    assert followup.notify_overdue(session, now=later) == 0
     session.commit()
     inbox = notifications.inbox(session, user=staff)
     assert [n.kind for n in inbox] == ["case_overdue"]

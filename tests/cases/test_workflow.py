@@ -4,6 +4,7 @@ ones move to the expected status; refused ones raise and change nothing."""
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -11,9 +12,10 @@ from sqlmodel import func, select
 from factories import make_board, make_topic, make_unit_contact, make_user
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
-from forum.cases import service
-from forum.cases.models import Case, CaseEvent, Status
+from forum.cases import intake, service, units
+from forum.cases.models import Case, CaseEvent, CaseRequest, Status
 from forum.errors import Conflict, DomainError, Invalid, NotAuthenticated, NotPermitted
+from forum.timeutil import utcnow
 
 S = Status
 PARTIES = ["staff", "volunteer", "unit", "poster", "resident", "visitor"]
@@ -34,6 +36,12 @@ ACTIONS = [
     "comment",
     "note",
     "support",
+    "update",
+    "request_return",
+    "request_reassign",
+    "request_extension",
+    "approve_request",
+    "refuse_request",
 ]
 OPEN = {S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS}
 
@@ -46,16 +54,24 @@ SPEC: dict[str, tuple[set[Status], set[str], Status | None]] = {
     "resolve": ({S.ACCEPTED, S.IN_PROGRESS}, {"staff", "unit"}, S.RESOLVED),
     "reopen": ({S.RESOLVED}, {"staff", "poster"}, S.IN_PROGRESS),
     "merge": (OPEN, {"staff"}, S.DUPLICATE),
-    "rate": ({S.RESOLVED}, {"poster"}, S.FOLLOWED_UP),
+    "rate": ({S.RESOLVED}, {"poster"}, S.RATED),
     "rate_unsatisfied": ({S.RESOLVED}, {"poster"}, S.IN_PROGRESS),
     "follow_up": ({S.RESOLVED}, {"staff"}, S.FOLLOWED_UP),
     "close": ({S.RESOLVED}, {"staff"}, S.CLOSED),
-    "archive": ({S.FOLLOWED_UP}, {"staff"}, S.CLOSED),
+    "archive": ({S.RATED, S.FOLLOWED_UP}, {"staff"}, S.CLOSED),
     "assign": (OPEN | {S.RESOLVED}, {"staff"}, None),
     "set_deadline": (OPEN, {"staff"}, None),
     "comment": (set(S), {"staff", "unit"}, None),
     "note": (set(S), {"staff", "volunteer"}, None),
     "support": (OPEN | {S.RESOLVED}, {"staff", "volunteer", "unit", "poster", "resident"}, None),
+    # A resident's public update ("还没修好"): anyone logged in, while the case is live.
+    "update": (OPEN | {S.RESOLVED}, {"staff", "volunteer", "unit", "poster", "resident"}, None),
+    # Units push back while the case is open; staff decide.
+    "request_return": (OPEN, {"unit"}, None),
+    "request_reassign": (OPEN, {"unit"}, None),
+    "request_extension": (OPEN, {"unit"}, None),
+    "approve_request": (OPEN, {"staff"}, None),
+    "refuse_request": (OPEN, {"staff"}, None),
 }
 
 
@@ -77,7 +93,7 @@ def people(session):  # type: ignore[no-untyped-def]
 
 
 def _case_in(session, users, topic, status: Status) -> Case:  # type: ignore[no-untyped-def]
-    case = service.open_case(session, actor=users["staff"], post=boards.first_post(session, topic))
+    case = intake.open_case(session, actor=users["staff"], post=boards.first_post(session, topic))
     case.status = status
     case.resolution_count = 2 if status == S.RESOLVED else 0
     session.commit()
@@ -95,14 +111,33 @@ def _args(action: str, session, other) -> dict:  # type: ignore[no-untyped-def]
         args["unit"] = "施工单位"
     elif action == "set_deadline":
         args["due_date"] = "2099-01-01"
+    elif action == "request_reassign":
+        args["unit"] = "施工单位"
+    elif action == "request_extension":
+        args["due_date"] = (date.today() + timedelta(days=30)).isoformat()
     return args
+
+
+def _pending_request(session, case, unit_user) -> int:  # type: ignore[no-untyped-def]
+    """A unit's 延期申请 waiting on the case, for the approve / refuse rows of the matrix."""
+    request = CaseRequest(
+        case_id=case.id,
+        kind="extend",
+        unit_id=case.unit_id,
+        requested_by_id=unit_user.id,
+        reason="材料还没到",
+        proposed_due_at=utcnow() + timedelta(days=30),
+    )
+    session.add(request)
+    session.commit()
+    return request.id  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize(("status", "action"), list(itertools.product(list(S), ACTIONS)))
 def test_every_status_action_and_party(session, people, status, action):  # type: ignore[no-untyped-def]
     users, topic, other_topic = people
     sources, allowed, target = SPEC[action]
-    other = service.open_case(session, actor=users["staff"], post=boards.first_post(session, other_topic))
+    other = intake.open_case(session, actor=users["staff"], post=boards.first_post(session, other_topic))
     session.commit()
     for party in PARTIES:
         case = _case_in(session, users, topic, status)
@@ -112,9 +147,9 @@ def test_every_status_action_and_party(session, people, status, action):  # type
         ).one()
         args = _args(action, session, other)
         if action == "set_deadline" and status in OPEN:
-            from datetime import date, timedelta
-
             args["due_date"] = (date.today() + timedelta(days=30)).isoformat()
+        if action in ("approve_request", "refuse_request"):
+            args["request_id"] = _pending_request(session, case, users["unit"])
         kind = args.pop("action", action)
         should_pass = status in sources and party in allowed
         if should_pass:
@@ -172,6 +207,24 @@ class TestRules:
         service.perform(session, actor=staff, case=case, action="close", note="二次办结，居民未再评价")
         assert case.status == S.CLOSED and case.resolution_count == 2
 
+    def test_muted_people_add_no_free_text_to_a_case(self, session, people):  # type: ignore[no-untyped-def]
+        from datetime import datetime
+
+        from forum.moderation.errors import Muted
+
+        users, topic, _ = people
+        case = _case_in(session, users, topic, S.RESOLVED)
+        for party in ("poster", "unit"):
+            users[party].muted_until = datetime.now(tz=case.created_at.tzinfo) + timedelta(days=1)
+        with pytest.raises(Muted):
+            service.perform(
+                session, actor=users["poster"], case=case, action="rate", rating="unsatisfied", note="没修好"
+            )
+        with pytest.raises(Muted):
+            service.perform(session, actor=users["unit"], case=case, action="comment", note="已处理")
+        service.perform(session, actor=users["poster"], case=case, action="rate", rating="satisfied")
+        assert case.status == S.RATED and case.rating_comment is None
+
     def test_stale_version_is_a_conflict(self, session, people):  # type: ignore[no-untyped-def]
         users, topic, _ = people
         case = _case_in(session, users, topic, S.SUBMITTED)
@@ -184,25 +237,23 @@ class TestRules:
 
     def test_flagging_prefills_category_unit_and_deadline(self, session, people):  # type: ignore[no-untyped-def]
         users, topic, _ = people
-        case = service.open_case(session, actor=users["volunteer"], post=boards.first_post(session, topic))
-        unit = service.get_unit(session, case.unit_id)  # type: ignore[arg-type]
+        case = intake.open_case(session, actor=users["volunteer"], post=boards.first_post(session, topic))
+        unit = units.get_unit(session, case.unit_id)  # type: ignore[arg-type]
         assert unit.name == "物业公司" and case.poster_id == users["poster"].id
         assert case.due_at is not None and 6 <= (case.due_at - case.created_at).days <= 7
         with pytest.raises(Conflict, match="已在民情意见"):
-            service.open_case(session, actor=users["staff"], post=boards.first_post(session, topic))
+            intake.open_case(session, actor=users["staff"], post=boards.first_post(session, topic))
 
     def test_residents_cannot_open_cases(self, session, people):  # type: ignore[no-untyped-def]
         users, topic, _ = people
         with pytest.raises(NotPermitted):
-            service.open_case(session, actor=users["resident"], post=boards.first_post(session, topic))
+            intake.open_case(session, actor=users["resident"], post=boards.first_post(session, topic))
 
     def test_offline_case_needs_an_offline_source(self, session, people):  # type: ignore[no-untyped-def]
         users, *_ = people
         with pytest.raises(Invalid, match="线下来源"):
-            service.open_case(
-                session, actor=users["staff"], title="楼道堆物", description="3单元楼道堆满纸箱"
-            )
-        case = service.open_case(
+            intake.open_case(session, actor=users["staff"], title="楼道堆物", description="3单元楼道堆满纸箱")
+        case = intake.open_case(
             session,
             actor=users["staff"],
             title="楼道堆物",

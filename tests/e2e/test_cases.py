@@ -18,6 +18,9 @@ from e2e.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow, screensho
 from factories import make_board, make_reply, make_topic, make_unit_contact, make_user
 from forum.accounts.models import RoleName, User
 from forum.boards.models import Board, Post, Topic
+from forum.cases import followup as case_followup
+from forum.cases import intake as case_intake
+from forum.cases import meetings as case_meetings
 from forum.cases import service as cases
 from forum.cases.models import Case, CaseEvent
 from forum.cases.workflow import CaseAction
@@ -109,10 +112,12 @@ def test_flag_accept_assign_answer_resolve_and_rate(db, open_page):  # type: ign
     expect(status_of(stale)).to_have_text("已受理")
     assert timeline_kinds(stale) == ["立案", "受理"]
 
-    staff.get_by_test_id("assign-unit").select_option(label="施工单位")
+    # 施工单位 has nobody to answer for it here: the choice says so, and the page warns after it.
+    staff.get_by_test_id("assign-unit").select_option(label="施工单位（暂无联系人）")
     staff.get_by_test_id("assign-note").fill("院里停的多是工地的车，先请施工单位清走。")
     staff.get_by_test_id("assign-submit").click()
     expect(staff.get_by_test_id("case-unit")).to_have_text("施工单位")
+    expect(staff.get_by_test_id("unit-warning")).to_contain_text("还没有联系人")
 
     # 办结 from the stale tab (same status, older version): "刚刚已被他人更新", nothing changes.
     stale.get_by_test_id("action-note").fill("已处理")
@@ -125,6 +130,7 @@ def test_flag_accept_assign_answer_resolve_and_rate(db, open_page):  # type: ign
     staff.get_by_test_id("assign-unit").select_option(label="物业公司")
     staff.get_by_test_id("assign-submit").click()
     expect(staff.get_by_test_id("case-unit")).to_have_text("物业公司")
+    expect(staff.get_by_test_id("unit-warning")).to_have_count(0)
     assigned = staff.get_by_test_id("timeline").locator(".kind-assign")
     expect(assigned).to_have_count(2)
     expect(assigned.nth(0)).to_contain_text("物业公司 → 施工单位")
@@ -197,10 +203,9 @@ def test_flag_accept_assign_answer_resolve_and_rate(db, open_page):  # type: ign
     rate = poster.locator("#rate")
     expect(poster.get_by_test_id("action-panel")).to_have_count(0)  # 不满意 is the way to reopen
     screenshot(poster, "case-rate")
-    rate.get_by_label("满意", exact=True).check()
     rate.locator("textarea[name=note]").fill("车位划好了，晚上也有人巡查，谢谢！")
-    rate.get_by_test_id("rate-submit").click()
-    expect(status_of(poster)).to_have_text("已回访")
+    rate.get_by_test_id("rate-satisfied").click()
+    expect(status_of(poster)).to_have_text("已评价")
     expect(poster.locator("#rate")).to_have_count(0)
     rated = poster.get_by_test_id("timeline").locator(".kind-rate")
     expect(rated).to_contain_text("评价：满意")
@@ -209,7 +214,7 @@ def test_flag_accept_assign_answer_resolve_and_rate(db, open_page):  # type: ign
     assert_no_horizontal_overflow(poster)
 
     visitor.reload()
-    expect(banner).to_contain_text(banner_text(case_id, "已回访"))
+    expect(banner).to_contain_text(banner_text(case_id, "已评价"))
     expect(banner).not_to_contain_text("我也遇到")  # no more supporting a finished case
 
 
@@ -244,14 +249,14 @@ def showcase(db: Session) -> Showcase:
     s, liu = n.staff, n.contact
     residents = [make_user(db, name) for name in ("jiayuan_mama", "豆豆妈", "三单元李叔", "退休教师老陈")]
 
-    full = cases.open_case(db, actor=s, post=n.reply, building="7", location="7号楼和8号楼之间的院子")
+    full = case_intake.open_case(db, actor=s, post=n.reply, building="7", location="7号楼和8号楼之间的院子")
     act(db, actor=s, case=full, action=A.ACCEPT)
     cases.assign(db, actor=s, case=full, unit="施工单位", note="院里停的多是工地的车，先请施工单位清走。")
     cases.assign(db, actor=s, case=full, unit="物业公司", note="工程车已撤，停车管理归物业。")
     cases.comment(db, actor=s, case=full, note="王阿姨电话已留档，晚上七点后方便联系。", public=False)
     act(db, actor=liu, case=full, action=A.START)
     cases.comment(db, actor=liu, case=full, note="已安排保安夜间巡查，下周在院内划定停车位。")
-    cases.record_meeting(
+    case_meetings.record_meeting(
         db,
         actor=s,
         kind="coordination",
@@ -265,7 +270,7 @@ def showcase(db: Session) -> Showcase:
     for r in residents[:3]:
         cases.support(db, actor=r, case=full)
     act(db, actor=liu, case=full, action=A.RESOLVE, note="院内已划定12个停车位，消防通道两侧加装隔离桩。")
-    cases.rate(
+    case_followup.rate(
         db, actor=n.poster, case=full, rating="satisfied", comment_text="车位划好了，晚上也有人巡查，谢谢！"
     )
     db.commit()
@@ -279,7 +284,9 @@ def showcase(db: Session) -> Showcase:
         body="电梯只在白天运行，晚上回家要爬十几层。",
         tags=["wuye"],
     )
-    working = cases.open_case(db, actor=s, post=_first_post(db, lift_topic), priority="urgent", building="3")
+    working = case_intake.open_case(
+        db, actor=s, post=_first_post(db, lift_topic), priority="urgent", building="3"
+    )
     act(db, actor=s, case=working, action=A.ACCEPT)
     act(db, actor=liu, case=working, action=A.START)
     cases.comment(db, actor=liu, case=working, note="已和电梯维保公司联系，正在核算24小时运行的费用。")
@@ -297,7 +304,7 @@ def showcase(db: Session) -> Showcase:
         ("希望增加健身器材", "phone", "yule", None, [A.REJECT], 6),
     ]
     for title, source, category, unit, steps, days in offline:
-        case = cases.open_case(
+        case = case_intake.open_case(
             db,
             actor=s,
             title=title,
@@ -334,7 +341,7 @@ def test_screenshots_of_case_pages(db, open_page):  # type: ignore[no-untyped-de
     for viewport in (DESKTOP, PHONE):
         staff = open_page(viewport, user=n.staff)
         staff.goto(f"/cases/{shop.full.id}")
-        expect(status_of(staff)).to_have_text("已回访")
+        expect(status_of(staff)).to_have_text("已评价")
         expect(staff.get_by_test_id("timeline").locator(".timeline-item")).to_have_count(10)
         assert_no_horizontal_overflow(staff)
         screenshot(staff, "case-timeline")

@@ -12,7 +12,8 @@ import pytest
 
 from factories import PASSWORD, make_board, make_reply, make_topic, make_unit_contact, make_user
 from forum.accounts.models import RoleName
-from forum.cases import service as cases
+from forum.cases import intake as case_intake
+from forum.cases import meetings as case_meetings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -37,8 +38,8 @@ def test_main_pages_run_under_the_csp_without_violations(open_page, db, live_ser
     board = make_board(db, "yishi", name="社区议事")
     topic = make_topic(db, board=board, author=resident, title="7号楼院内乱停车", body="**消防通道**被堵")
     reply = make_reply(db, topic=topic, author=resident, body="晚上更严重")
-    case = cases.open_case(db, actor=staff, post=reply, title="7号楼院内乱停车", unit="物业公司")
-    meeting = cases.record_meeting(
+    case = case_intake.open_case(db, actor=staff, post=reply, title="7号楼院内乱停车", unit="物业公司")
+    meeting = case_meetings.record_meeting(
         db,
         actor=staff,
         kind="coordination",

@@ -29,7 +29,7 @@ from factories import make_board, make_reply, make_topic, make_user
 from forum.accounts.models import RoleName, User
 from forum.boards import service as boards
 from forum.boards.models import Topic
-from forum.cases import service as cases
+from forum.cases import intake as case_intake
 from forum.cases.models import Case
 from forum.config import Settings
 from forum.db import make_engine
@@ -120,11 +120,11 @@ def site(database_url: str, live_server: LiveServer) -> Site:
             db, board=minqing, author=zhang, title="3号楼电梯又停了", body="早上八点电梯停在五楼不动。"
         )
         make_reply(db, topic=lift_topic, author=mama, body="我们单元的电梯上周也坏过两次")
-        cases.open_case(
+        case_intake.open_case(
             db, actor=staff, title="5号楼电梯维修进度", description="电话反映维修一直没完成", source="phone"
         )
         make_topic(db, board=yishi, author=chen, title="通知里有段乱码", body=PASTED)
-        bin_case = cases.open_case(
+        bin_case = case_intake.open_case(
             db, actor=staff, title="东门垃圾桶满了没人清理", description="走访时居民反映", source="visit"
         )
         bin_topic = make_topic(

@@ -25,6 +25,8 @@ from forum.accounts import service as accounts
 from forum.accounts.models import RoleName, User
 from forum.boards import service as boards
 from forum.boards.service import Upload
+from forum.cases import intake as case_intake
+from forum.cases import meetings as case_meetings
 from forum.cases import service as cases
 from forum.errors import DomainError, Invalid
 from forum.media.images import ImageStore
@@ -134,7 +136,7 @@ def plant(db: Session, store: ImageStore) -> dict[str, object]:
     # 民情意见: title, description, location, building, public and staff-only notes.
     case_ids = []
     for group in chunks(PAYLOADS, 24):
-        case = cases.open_case(
+        case = case_intake.open_case(
             db,
             actor=staff,
             source="visit",
@@ -146,7 +148,7 @@ def plant(db: Session, store: ImageStore) -> dict[str, object]:
         cases.comment(db, actor=staff, case=case, note="\n".join(group)[:2000], public=True)
         cases.comment(db, actor=staff, case=case, note="\n".join(group[::-1])[:2000], public=False)
         case_ids.append(case.id)
-    meeting = cases.record_meeting(
+    meeting = case_meetings.record_meeting(
         db,
         actor=staff,
         kind="coordination",

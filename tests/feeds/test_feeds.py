@@ -12,6 +12,8 @@ from icalendar import Calendar
 from factories import make_board, make_reply, make_topic, make_user
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
+from forum.cases import intake as case_intake
+from forum.cases import meetings as case_meetings
 from forum.cases import service as cases
 from forum.cases.workflow import CaseAction
 from forum.timeutil import utcnow
@@ -80,7 +82,7 @@ class TestBoardFeed:
 
 class TestCaseFeed:
     def _case(self, session, people):  # type: ignore[no-untyped-def]
-        case = cases.open_case(
+        case = case_intake.open_case(
             session,
             actor=people["staff"],
             title="7/8号楼停车难",
@@ -108,7 +110,7 @@ class TestCaseFeed:
         assert feed.entries[0].link.endswith(f"/cases/{case.id}#event-{feed.entries[0].id.rsplit(':', 1)[1]}")
 
     def test_private_case_has_no_feed_even_for_staff(self, client, session, people):  # type: ignore[no-untyped-def]
-        case = cases.open_case(
+        case = case_intake.open_case(
             session,
             actor=people["staff"],
             title="家庭纠纷",
@@ -127,7 +129,7 @@ class TestCaseFeed:
 class TestCalendar:
     def test_upcoming_meetings_are_events(self, client, session, people):  # type: ignore[no-untyped-def]
         soon = utcnow() + timedelta(days=2)
-        cases.record_meeting(
+        case_meetings.record_meeting(
             session,
             actor=people["staff"],
             kind="coordination",
@@ -135,7 +137,7 @@ class TestCalendar:
             starts_at=soon,
             place="社区会议室",
         )
-        cases.record_meeting(
+        case_meetings.record_meeting(
             session,
             actor=people["staff"],
             kind="talk",

@@ -14,7 +14,7 @@ from factories import make_board, make_reply, make_topic, make_user
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
 from forum.boards.models import Post
-from forum.cases import service as cases
+from forum.cases import intake as case_intake
 from forum.errors import Conflict, Invalid, NotAuthenticated
 from forum.mail import service
 from forum.mail.context import context_of, use_mail
@@ -195,7 +195,7 @@ class TestNotifications:
         subscribe(resident)
         topic = make_topic(session, board=make_board(session), author=resident, title="电梯只在白天运行")
         post = session.exec(select(Post).where(Post.topic_id == topic.id, Post.floor == 1)).one()
-        case = cases.open_case(session, actor=staff, post=post)
+        case = case_intake.open_case(session, actor=staff, post=post)
         session.commit()
         mails = [m for m in outbox() if m.kind == Feed.CASE]
         assert len(mails) == 1

@@ -137,6 +137,7 @@ class TestQueuePages:
         queue = client.get("/mod")
         assert queue.status_code == 200 and "代开发票" in queue.text and "1 人举报" in queue.text
         assert "jiayuan_mama" in queue.text and "广告 × 1" in queue.text
+        assert "权重 0.1" in queue.text  # a new account's report (forum.moderation.weight)
         headers = {"HX-Request": "true"} if htmx else {}
         response = form_post(
             client, f"/mod/posts/{post.id}", {"action": "hide", "reason": "商业广告"}, headers=headers
@@ -337,8 +338,10 @@ class TestApi:
         queue = client.get("/api/v1/moderation/queue", headers=staff).json()
         item = queue["items"][0]
         assert (item["post_id"], item["report_count"], item["reasons"]) == (post.id, 1, {"ad": 1})
+        assert item["report_weight"] == 0.1 and item["auto_hidden"] is False
         assert item["reporters"][0]["username"] == "jiayuan_mama" and item["author"] == "卖发票的"
-        assert client.post(f"/api/v1/moderation/posts/{post.id}/explode", headers=staff).status_code == 422
+        # An action that is not one names no URL: 404, as any path that does not parse.
+        assert client.post(f"/api/v1/moderation/posts/{post.id}/explode", headers=staff).status_code == 404
         assert client.post(f"/api/v1/moderation/posts/{post.id}/hide", headers=resident).status_code == 403
         done = client.post(
             f"/api/v1/moderation/posts/{post.id}/dismiss", json={"reason": "正常"}, headers=staff

@@ -109,11 +109,11 @@ class TestCasePage:
         poster = make_client()
         login(poster, "七号楼老张")
         page = poster.get(url).text
-        assert 'data-testid="rate-submit"' in page and "单位回复" in page and "已安排保安夜间巡查" in page
+        assert 'data-testid="rate-satisfied"' in page and "单位回复" in page and "已安排保安夜间巡查" in page
         inbox = poster.get("/notifications").text
         assert "更新了民情意见" in inbox and "已解决" in inbox
         assert form_post(poster, f"{url}/act", {"action": "rate", "rating": "satisfied"}).status_code == 303
-        assert "已回访" in client.get(url).text
+        assert "已评价" in client.get(url).text
 
     def test_refused_action_shows_chinese_message_and_changes_nothing(self, client, world):  # type: ignore[no-untyped-def]
         _topic, reply = world

@@ -9,7 +9,7 @@ import pytest
 from factories import api_token, make_board, make_reply, make_topic, make_user
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
-from forum.cases import service as cases
+from forum.cases import intake as case_intake
 from forum.timeutil import SHANGHAI, utcnow
 
 
@@ -48,7 +48,7 @@ def corpus(session, search_backend):  # type: ignore[no-untyped-def]
         ),
     }
     reply = make_reply(session, topic=t["parking"], author=li, body="晚上停车更乱，救护车都进不来")
-    private = cases.open_case(
+    private = case_intake.open_case(
         session,
         actor=staff,
         title="家庭纠纷调解",
@@ -56,7 +56,7 @@ def corpus(session, search_backend):  # type: ignore[no-untyped-def]
         source="walk_in",
         is_private=True,
     )
-    public = cases.open_case(session, actor=staff, post=boards.first_post(session, t["parking"]))
+    public = case_intake.open_case(session, actor=staff, post=boards.first_post(session, t["parking"]))
     session.commit()
     search_backend()
     return {"topics": t, "reply": reply, "private": private, "public": public, "staff": staff, "zhang": zhang}

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from factories import make_board, make_reply, make_topic, make_user
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
-from forum.cases import service as cases
+from forum.cases import intake as case_intake
 from forum.cli import app as cli
 from forum.search.models import SearchDoc
 
@@ -22,7 +22,7 @@ def _world(session):  # type: ignore[no-untyped-def]
         session, board=board, author=zhang, title="7号楼院内乱停车", body="消防通道被堵", tags=["tingche"]
     )
     reply = make_reply(session, topic=topic, author=staff, body="已转物业，停车问题会尽快处理")
-    case = cases.open_case(session, actor=staff, post=boards.first_post(session, topic))
+    case = case_intake.open_case(session, actor=staff, post=boards.first_post(session, topic))
     session.commit()
     return topic, reply, case
 

@@ -71,6 +71,11 @@ TABLE: dict[str, Row] = {
     "cases:flag": Row(STAFF, {"title": "救护车进不来"}, params={"post_id": "first_post"}),
     "cases:create": Row(STAFF, {"title": "路灯不亮", "description": "三号楼门口", "source": "visit"}),
     "cases:case": Row(ALL),
+    "cases:report_form": Row(LOGIN_FIRST),
+    "cases:report": Row(MEMBERS, {"description": "三号楼门口路灯不亮", "category": "huanjing"}),
+    "cases:report_similar": Row(ALL),
+    "cases:submit_topic": Row("NYNNN"),  # the resident wrote the topic; only its author hands it in
+    "cases:mine": Row(LOGIN_FIRST),
     "cases:act": Row(CASE_WORKERS, {"action": "comment", "note": "已联系物业"}),
     "cases:support": Row(MEMBERS),
     "cases:meetings": Row(ALL),
@@ -221,6 +226,9 @@ TABLE: dict[str, Row] = {
     "open_case": Row(STAFF, {"source": "phone", "title": "电梯又停了", "description": "二号楼"}),
     "get_case": Row(ALL),
     "add_event": Row(CASE_WORKERS, {"action": "comment", "note": "已派人查看"}),
+    "add_photos": Row(MEMBERS),
+    "my_cases": Row(MEMBERS),
+    "logged_cases": Row(MEMBERS),
     "support": Row(MEMBERS),
     "unsupport": Row(MEMBERS),
     "list_meetings": Row(ALL),
@@ -234,6 +242,8 @@ VARIANTS: list[tuple[str, Row]] = [
     # 居务公开: only staff open topics there.
     ("boards:create_topic", Row(STAFF, TOPIC, params={"slug": "staff_board.slug"})),
     ("create_topic", Row(STAFF, TOPIC, params={"board_id": "staff_board"})),
+    # 我要反映 through the API: any resident files their own concern.
+    ("open_case", Row(MEMBERS, {"category": "wuye", "description": "地库入口积水"})),
     # A private case exists only for staff, its poster and its unit.
     ("cases:case", Row("HHYYY", params={"case_id": "private_case"})),
     ("get_case", Row("HHYYY", params={"case_id": "private_case"})),

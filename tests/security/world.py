@@ -23,6 +23,8 @@ from forum.boards import service as boards
 from forum.boards.models import Board, Category, Post, Topic
 from forum.boards.models import Image as PostImage
 from forum.boards.service import Upload
+from forum.cases import intake as case_intake
+from forum.cases import meetings as case_meetings
 from forum.cases import service as cases
 from forum.cases.models import Case, Meeting, Unit
 from forum.routes.deps import SESSION_COOKIE
@@ -125,7 +127,7 @@ def build_world(session: Session, app) -> World:  # type: ignore[no-untyped-def]
     unit = session.exec(select(Unit).where(Unit.name == "物业公司")).one()
     category = session.exec(select(Category).order_by(Category.id)).first()
     assert category is not None
-    case = cases.open_case(session, actor=staff, post=reply, title="7号楼院内乱停车", unit=unit.id)
+    case = case_intake.open_case(session, actor=staff, post=reply, title="7号楼院内乱停车", unit=unit.id)
     session.commit()
     extra = _parallel_domains(session, staff=staff, admin=admin)
 
@@ -134,7 +136,7 @@ def build_world(session: Session, app) -> World:  # type: ignore[no-untyped-def]
     )
     household = accounts.household_of(session, private)
     assert household is not None
-    private_case = cases.open_case(
+    private_case = case_intake.open_case(
         session,
         actor=staff,
         source="phone",
@@ -145,7 +147,7 @@ def build_world(session: Session, app) -> World:  # type: ignore[no-untyped-def]
         is_private=True,
     )
     cases.comment(session, actor=staff, case=private_case, note=STAFF_NOTE, public=False)
-    meeting = cases.record_meeting(
+    meeting = case_meetings.record_meeting(
         session,
         actor=staff,
         kind="coordination",

@@ -41,7 +41,7 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20)
     is_active: bool = True  # False: banned (see forum.moderation); every session and token refused
     verified_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
-    # Muted until then: may read, may not post, reply, like, report, upload or edit (policy.require).
+    # Muted until then: may read, may not write what others see (policy.MUTED_CANNOT).
     muted_until: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime(), nullable=False))
 

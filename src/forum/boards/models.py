@@ -109,6 +109,9 @@ class Post(SQLModel, table=True):
     held_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     like_count: int = 0
     sub_count: int = 0
+    # Who wrote the floor's text: "" a person; "case" another domain echoing a public event (a
+    # 民情意见's progress) in the thread, in the name of whoever acted. Not editable as a post.
+    origin: str = Field(default="", max_length=12)
 
     @property
     def is_visible(self) -> bool:

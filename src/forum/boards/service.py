@@ -292,23 +292,27 @@ def first_post(session: Session, topic: Topic) -> Post:
     return get_floor(session, topic, 1)
 
 
-def _store_images(
+def store_images(
     session: Session,
     *,
     store: ImageStore | None,
     actor: User,
-    post: Post,
+    post: Post | None,
     uploads: Sequence[Upload],
     limit: int,
+    field: str = "images",
 ) -> list[Image]:
+    """Check, re-encode and record uploaded pictures: a floor's (`post`), or with post=None for
+    another part of the platform to file them (a case's photos, forum.cases.photos)."""
     uploads = [u for u in uploads if u.data or u.filename]
     if not uploads:
         return []
     if store is None:
-        raise Invalid("当前不支持上传图片", field="images")
+        raise Invalid("当前不支持上传图片", field=field)
     require(actor, Action.UPLOAD)
     if len(uploads) > limit:
-        raise Invalid(f"每个楼层最多上传 {limit} 张图片", field="images")
+        where = "每个楼层" if post is not None else "每次"
+        raise Invalid(f"{where}最多上传 {limit} 张图片", field=field)
     ratelimit.hit(session, action="upload", user=actor, amount=len(uploads))
     images = []
     for upload in uploads:
@@ -320,12 +324,13 @@ def _store_images(
             width=stored.width,
             height=stored.height,
             size=stored.size,
-            owner_id=actor.id,
-            post_id=post.id,  # type: ignore[arg-type]
+            owner_id=actor.id,  # type: ignore[arg-type]
+            post_id=post.id if post is not None else None,
             original_name=clean_text(upload.filename)[:120],
         )
         session.add(image)
         images.append(image)
+    session.flush()
     return images
 
 
@@ -376,7 +381,7 @@ def create_topic(
     session.flush()
     for category in categories:
         session.add(TopicTag(topic_id=topic.id, category_id=category.id))  # type: ignore[arg-type]
-    _store_images(session, store=store, actor=user, post=post, uploads=uploads, limit=max_images)
+    store_images(session, store=store, actor=user, post=post, uploads=uploads, limit=max_images)
     session.add(TopicFollow(topic_id=topic.id, user_id=user.id))  # type: ignore[arg-type]
     # A held topic is counted and announced when staff approve it (forum.guards.service.approve).
     if held_at is None:
@@ -398,6 +403,31 @@ def _check_can_reply(session: Session, topic: Topic) -> None:
         raise Conflict("该帖子已被锁定，不能回复")
     if topic.held_at is not None:
         raise Conflict("该帖子正在审核中，审核通过后才能回复")
+
+
+def refresh_last_reply(session: Session, topic: Topic) -> None:
+    """Point the topic's last activity (what the lists sort by and the 最后回复 name) at its
+    newest post that everyone may see; call it when a post of the topic is hidden, restored,
+    deleted or held."""
+    session.flush()
+    # Lock the topic row first (a reply bumps it in the same row): a reply committed meanwhile is
+    # then either seen below or bumps the topic after us, never overwritten with an older time.
+    session.exec(select(Topic.id).where(col(Topic.id) == topic.id).with_for_update()).one()
+    newest = session.exec(
+        select(Post.created_at, Post.author_id)
+        .where(
+            Post.topic_id == topic.id,
+            col(Post.deleted_at).is_(None),
+            col(Post.hidden_at).is_(None),
+            col(Post.held_at).is_(None),
+        )
+        .order_by(col(Post.created_at).desc(), col(Post.id).desc())
+        .limit(1)
+    ).first()
+    # None: not even 1楼 is visible, so neither is the topic; leave it as it was.
+    if newest is not None:
+        topic.last_posted_at, topic.last_poster_id = newest
+        session.flush()
 
 
 def reply(
@@ -487,7 +517,7 @@ def reply(
     )
     session.add(post)
     session.flush()
-    _store_images(session, store=store, actor=user, post=post, uploads=uploads, limit=max_images)
+    store_images(session, store=store, actor=user, post=post, uploads=uploads, limit=max_images)
     if not held:
         _execute(
             session,
@@ -572,6 +602,9 @@ def _refuse_notice_text(session: Session, post: Post) -> None:
     topic's 1楼 follows the notice and is not edited or deleted as a post."""
     if post.floor == 1 and notice_of_topic(session, post.topic_id) is not None:
         raise Conflict("这是居务公开的评论帖，1楼是公告原文：请在公告页修改或撤回公告")
+    if post.origin:
+        # A floor echoing a case's progress is part of the case's record (forum.boards.system).
+        raise Conflict("这是民情意见的办理记录，不能作为帖子修改或删除")
 
 
 def delete_post(session: Session, *, actor: User | None, post: Post, reason: str = "") -> Topic:
@@ -606,6 +639,7 @@ def delete_post(session: Session, *, actor: User | None, post: Post, reason: str
         )
     else:
         topic.reply_count = max(0, topic.reply_count - 1)
+        refresh_last_reply(session, topic)
     session.flush()
     return topic
 
@@ -724,9 +758,11 @@ def set_post_hidden(
     )
     value = utcnow() if hidden else None
     post.hidden_at = value
+    topic = session.get(Topic, post.topic_id)
+    assert topic is not None
     if post.floor == 1:
-        topic = session.get(Topic, post.topic_id)
-        assert topic is not None
         topic.hidden_at = value
+    else:
+        refresh_last_reply(session, topic)
     session.flush()
     return post

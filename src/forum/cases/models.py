@@ -23,7 +23,8 @@ class Status(StrEnum):
     ACCEPTED = "accepted"  # 已受理
     IN_PROGRESS = "in_progress"  # 处理中
     RESOLVED = "resolved"  # 已解决
-    FOLLOWED_UP = "followed_up"  # 已回访
+    RATED = "rated"  # 已评价: the resident answered the 回访 with 满意 / 基本满意
+    FOLLOWED_UP = "followed_up"  # 已回访: staff called or visited the resident
     CLOSED = "closed"  # 已归档
     REJECTED = "rejected"  # 不予受理
     DUPLICATE = "duplicate"  # 重复
@@ -34,6 +35,7 @@ OPEN_STATUSES = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS
 
 class Source(StrEnum):
     FORUM = "forum"  # 论坛帖子
+    REPORT = "report"  # 我要反映: the resident filed it themselves
     VISIT = "visit"  # 走访
     PHONE = "phone"  # 电话
     WALK_IN = "walk_in"  # 来访
@@ -120,7 +122,10 @@ class Case(SQLModel, table=True):
     opened_by_id: int = Field(foreign_key="user.id")
     topic_id: int | None = Field(default=None, foreign_key="topic.id")
     building: str = Field(default="", max_length=10)
+    entrance: str = Field(default="", max_length=10)  # 单元
     location: str = Field(default="", max_length=100)
+    # How the reporter wants to be reached (staff and the unit only).
+    contact: str = Field(default="", max_length=60)
     household_id: int | None = Field(default=None, foreign_key="household.id")
     is_private: bool = False
     due_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
@@ -129,6 +134,10 @@ class Case(SQLModel, table=True):
     accepted_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     resolved_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     followed_up_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    rated_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    # 回访: when the reporter was asked 解决了吗, and when no answer came in time (未评价).
+    followup_asked_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    unrated_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     closed_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     overdue_notified_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
     resolution_count: int = 0
@@ -172,6 +181,60 @@ class CaseEvent(SQLModel, table=True):
     is_public: bool = True
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime(), nullable=False))
+
+
+class RequestKind(StrEnum):
+    RETURN = "return"  # 退单: not our responsibility
+    REASSIGN = "reassign"  # 改派申请: another unit should take it
+    EXTEND = "extend"  # 延期申请: more time, until a new date
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class CaseRequest(SQLModel, table=True):
+    """A unit pushing back on a case it was given; staff approve or refuse it."""
+
+    __tablename__ = "case_request"
+    __table_args__ = (
+        Index("ix_case_request_case", "case_id", "id"),
+        Index("ix_case_request_pending", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    kind: str = Field(max_length=10)
+    status: str = Field(default=RequestStatus.PENDING, max_length=10)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")  # the unit that asks
+    requested_by_id: int = Field(foreign_key="user.id")
+    reason: str = Field(max_length=500)
+    proposed_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    proposed_due_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+    decision_note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime(), nullable=False))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+
+
+class PhotoKind(StrEnum):
+    REPORT = "report"  # with the resident's report or update
+    BEFORE = "before"  # 整改前
+    AFTER = "after"  # 整改后
+
+
+class CasePhoto(SQLModel, table=True):
+    """A picture attached to a case (its own report, an update, the fix), with the event it came with."""
+
+    __tablename__ = "case_photo"
+    __table_args__ = (Index("ix_case_photo_case", "case_id", "image_id"),)
+
+    image_id: int = Field(foreign_key="image.id", primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    event_id: int | None = Field(default=None, foreign_key="case_event.id")
+    kind: str = Field(default=PhotoKind.REPORT, max_length=10)
 
 
 class CaseSupport(SQLModel, table=True):
@@ -223,7 +286,9 @@ class MeetingCase(SQLModel, table=True):
 
 
 class CaseOpen(BaseModel):
-    """Open a case from a topic, a reply, or a concern heard offline."""
+    """我要反映 (no topic, reply or source: the caller's own concern, any resident), 提交给社区 (a
+    resident's own `topic_id`), or for staff and 民情信息员: flag a topic or reply, or record a
+    concern heard offline (`source`)."""
 
     topic_id: int | None = PField(default=None, ge=1, le=2**62)
     reply_id: int | None = PField(default=None, ge=1, le=2**62)
@@ -233,10 +298,12 @@ class CaseOpen(BaseModel):
     category: str | None = PField(default=None, max_length=32)
     unit: UnitRef | None = None
     building: str | None = PField(default=None, max_length=40)
+    entrance: str | None = PField(default=None, max_length=40)  # 单元
     location: str | None = PField(default=None, max_length=200)
     priority: Priority = Priority.NORMAL
     is_private: bool = False
     resident: str | None = PField(default=None, max_length=20)  # offline: the resident's username
+    contact: str | None = PField(default=None, max_length=200)  # 我要反映: how to reach the reporter
 
 
 class CaseEventCreate(BaseModel):
@@ -249,6 +316,7 @@ class CaseEventCreate(BaseModel):
     handler: str | None = PField(default=None, max_length=20)
     due_date: str | None = PField(default=None, max_length=20)
     private: bool = False
+    request_id: int | None = PField(default=None, ge=1, le=2**62)  # approve_request / refuse_request
 
 
 class CaseEventPublic(BaseModel):
@@ -264,6 +332,25 @@ class CaseEventPublic(BaseModel):
     created_at: datetime
 
 
+class PhotoPublic(BaseModel):
+    url: str
+    thumbnail_url: str
+    kind: str  # post | report | before | after
+    event_id: int | None
+
+
+class CaseRequestPublic(BaseModel):
+    id: int
+    kind: str  # return | reassign | extend
+    status: str  # pending | approved | refused
+    reason: str
+    proposed_unit_id: int | None
+    proposed_due_at: datetime | None
+    decision_note: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
 class CasePublic(BaseModel):
     id: int
     title: str
@@ -276,15 +363,20 @@ class CasePublic(BaseModel):
     priority: str
     source: str
     building: str
+    entrance: str
     location: str
     topic_id: int | None
     post_ids: list[int] = []
+    photos: list[PhotoPublic] = []
     due_at: datetime | None
     overdue: bool
     days_open: int
     support_count: int
     rating: str | None
     rating_comment: str | None
+    rated_at: datetime | None
+    followed_up_at: datetime | None
+    unrated_at: datetime | None
     merged_into_id: int | None
     is_private: bool
     created_at: datetime
@@ -293,6 +385,7 @@ class CasePublic(BaseModel):
 
 class CaseDetail(CasePublic):
     timeline: list[CaseEventPublic]
+    requests: list[CaseRequestPublic] = []  # units' requests: for staff and the unit
 
 
 class CasePage(BaseModel):

@@ -8,13 +8,16 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+from markupsafe import Markup
+from sqlalchemy import case as sql_case
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
 from forum import labels
 from forum.accounts.models import User
+from forum.boards import markup
 from forum.boards.models import Category, Post, Topic
 from forum.boards.queries import users_by_id
 from forum.cases.models import (
@@ -28,7 +31,7 @@ from forum.cases.models import (
     Unit,
     UnitMember,
 )
-from forum.errors import Invalid
+from forum.errors import Invalid, NotAuthenticated
 from forum.keyset import decode_cursor, encode_cursor, from_micros, micros
 from forum.timeutil import SHANGHAI, utcnow
 
@@ -187,23 +190,70 @@ def handlers(session: Session) -> list[User]:
 
 
 def todo(session: Session, *, user: User, limit: int = 100) -> list[CaseRow]:
-    """我的待办: open and resolved-awaiting cases of the units this user answers for, oldest first."""
+    """我的待办: open cases of the units this user answers for; overdue ones first, then each
+    group by how long it has waited (creation time, oldest first)."""
+    now = utcnow()
     unit_ids = select(UnitMember.unit_id).where(UnitMember.user_id == user.id)
+    # "Waited longest" is the creation time: ids only follow the order rows were written in. A
+    # case past its deadline outranks them all, or a late one could sit under a hundred others.
+    overdue_first = sql_case((col(Case.due_at) < now, 0), else_=1)
     cases = list(
         session.exec(
             select(Case)
             .where(col(Case.unit_id).in_(unit_ids), col(Case.status).in_(list(OPEN_STATUSES)))
-            .order_by(col(Case.id))
+            .order_by(overdue_first, col(Case.created_at), col(Case.id))
             .limit(limit)
         ).all()
     )
-    return rows(session, cases)
+    return rows(session, cases, now)
+
+
+class MyCases(NamedTuple):
+    reported: list[CaseRow]
+    logged: list[CaseRow]
+
+
+def my_cases(session: Session, *, viewer: User | None) -> MyCases:
+    """我的民情意见: what the viewer reported, and what they logged for others."""
+    if viewer is None:
+        raise NotAuthenticated()
+    return MyCases(reported_by(session, user=viewer), logged_by(session, user=viewer))
+
+
+def reported_by(session: Session, *, user: User, private_too: bool = True, limit: int = 100) -> list[CaseRow]:
+    """我的民情意见: the cases whose reporter is this user, newest first (private ones for the
+    reporter and staff only)."""
+    query = select(Case).where(Case.poster_id == user.id)
+    if not private_too:
+        query = query.where(col(Case.is_private).is_(False))
+    cases = session.exec(query.order_by(col(Case.id).desc()).limit(limit)).all()
+    return rows(session, list(cases))
+
+
+def logged_by(session: Session, *, user: User, limit: int = 100) -> list[CaseRow]:
+    """The cases this user recorded for someone else (a 民情信息员's log, staff's offline cases)."""
+    cases = session.exec(
+        select(Case)
+        .where(Case.opened_by_id == user.id, (col(Case.poster_id).is_(None)) | (Case.poster_id != user.id))
+        .order_by(col(Case.id).desc())
+        .limit(limit)
+    ).all()
+    return rows(session, list(cases))
 
 
 @dataclass
 class TimelineEntry:
     event: CaseEvent
     actor: User | None
+
+    @property
+    def note_html(self) -> Markup:
+        """Notes take the same small markup as posts (lists, bold, quotes), sanitised."""
+        return Markup(markup.render(self.event.note)) if self.event.note else Markup("")
+
+
+def description_html(case: Case) -> Markup:
+    return Markup(markup.render(case.description)) if case.description else Markup("")
 
 
 def timeline(session: Session, *, case: Case, staff: bool) -> list[TimelineEntry]:

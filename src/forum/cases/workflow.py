@@ -29,11 +29,12 @@ class CaseAction(StrEnum):
     REJECT = "reject"
     REOPEN = "reopen"
     MERGE = "merge"
-    RATE = "rate"  # 满意 / 基本满意: resolved -> followed up
+    RATE = "rate"  # the resident answers the 回访: 满意 / 基本满意 -> 已评价
     RATE_UNSATISFIED = "rate_unsatisfied"  # 不满意: resolved -> in progress again
-    FOLLOW_UP = "follow_up"  # staff record a 回访 (phone, visit) themselves
+    FOLLOW_UP = "follow_up"  # staff record a 回访 (phone, visit) themselves -> 已回访
+    NO_RATING = "no_rating"  # nobody answered the 回访 in time: 未评价, closed
     CLOSE = "close"  # staff close a case resolved a second time without waiting for a rating
-    ARCHIVE = "archive"  # 已回访 -> 已归档
+    ARCHIVE = "archive"  # 已评价 / 已回访 -> 已归档
     # Actions that leave the status as it is.
     ASSIGN = "assign"
     SET_DEADLINE = "set_deadline"
@@ -41,6 +42,13 @@ class CaseAction(StrEnum):
     NOTE = "note"  # a staff-only note
     LINK_POST = "link_post"
     SUPPORT = "support"  # 我也遇到
+    UPDATE = "update"  # a resident adds to the record: "还没修好", a photo
+    # A unit pushing back, and staff deciding.
+    REQUEST_RETURN = "request_return"  # 退单: not our responsibility
+    REQUEST_REASSIGN = "request_reassign"  # 改派申请: another unit should take it
+    REQUEST_EXTENSION = "request_extension"  # 延期申请: a new date, and why
+    APPROVE_REQUEST = "approve_request"
+    REFUSE_REQUEST = "refuse_request"
 
 
 S, P = Status, Party
@@ -68,21 +76,35 @@ RULES: dict[CaseAction, Rule] = {
         frozenset({S.RESOLVED}), S.IN_PROGRESS, frozenset({P.STAFF, P.POSTER}), note_required=True
     ),
     CaseAction.MERGE: Rule(OPEN, S.DUPLICATE, frozenset({P.STAFF})),
-    CaseAction.RATE: Rule(frozenset({S.RESOLVED}), S.FOLLOWED_UP, frozenset({P.POSTER})),
+    CaseAction.RATE: Rule(frozenset({S.RESOLVED}), S.RATED, frozenset({P.POSTER})),
     CaseAction.RATE_UNSATISFIED: Rule(
         frozenset({S.RESOLVED}), S.IN_PROGRESS, frozenset({P.POSTER}), note_required=True
     ),
     CaseAction.FOLLOW_UP: Rule(
         frozenset({S.RESOLVED}), S.FOLLOWED_UP, frozenset({P.STAFF}), note_required=True
     ),
+    CaseAction.NO_RATING: Rule(frozenset({S.RESOLVED}), S.CLOSED, frozenset({P.SYSTEM})),
     CaseAction.CLOSE: Rule(frozenset({S.RESOLVED}), S.CLOSED, frozenset({P.STAFF}), note_required=True),
-    CaseAction.ARCHIVE: Rule(frozenset({S.FOLLOWED_UP}), S.CLOSED, frozenset({P.STAFF, P.SYSTEM})),
+    CaseAction.ARCHIVE: Rule(frozenset({S.RATED, S.FOLLOWED_UP}), S.CLOSED, frozenset({P.STAFF, P.SYSTEM})),
     CaseAction.ASSIGN: Rule(LIVE, None, frozenset({P.STAFF})),
     CaseAction.SET_DEADLINE: Rule(OPEN, None, frozenset({P.STAFF}), note_required=True),
     CaseAction.COMMENT: Rule(ANY, None, frozenset({P.STAFF, P.UNIT}), note_required=True),
     CaseAction.NOTE: Rule(ANY, None, frozenset({P.STAFF, P.VOLUNTEER}), note_required=True),
     CaseAction.LINK_POST: Rule(LIVE, None, frozenset({P.STAFF, P.VOLUNTEER})),
     CaseAction.SUPPORT: Rule(LIVE, None, frozenset({P.MEMBER})),
+    CaseAction.UPDATE: Rule(LIVE, None, frozenset({P.POSTER, P.MEMBER}), note_required=True),
+    CaseAction.REQUEST_RETURN: Rule(OPEN, None, frozenset({P.UNIT}), note_required=True),
+    CaseAction.REQUEST_REASSIGN: Rule(OPEN, None, frozenset({P.UNIT}), note_required=True),
+    CaseAction.REQUEST_EXTENSION: Rule(OPEN, None, frozenset({P.UNIT}), note_required=True),
+    CaseAction.APPROVE_REQUEST: Rule(OPEN, None, frozenset({P.STAFF})),
+    CaseAction.REFUSE_REQUEST: Rule(OPEN, None, frozenset({P.STAFF}), note_required=True),
+}
+
+# Actions a unit's request stands for, and the request kind each files.
+REQUESTS = {
+    CaseAction.REQUEST_RETURN: "return",
+    CaseAction.REQUEST_REASSIGN: "reassign",
+    CaseAction.REQUEST_EXTENSION: "extend",
 }
 
 STAFF_ROLES = frozenset({RoleName.STAFF, RoleName.ADMIN, RoleName.GRID_WORKER})
@@ -98,11 +120,18 @@ _REFUSALS = {
     CaseAction.RATE_UNSATISFIED: "只有已解决的民情意见可以评价",
     CaseAction.FOLLOW_UP: "只有已解决的民情意见可以登记回访",
     CaseAction.CLOSE: "只有已解决的民情意见可以归档",
-    CaseAction.ARCHIVE: "只有已回访的民情意见可以归档",
+    CaseAction.ARCHIVE: "只有已评价或已回访的民情意见可以归档",
+    CaseAction.NO_RATING: "只有已解决的民情意见可以记为未评价",
     CaseAction.ASSIGN: "该民情意见已办结，不能再转办",
     CaseAction.SET_DEADLINE: "该民情意见已办结，不能再修改期限",
     CaseAction.LINK_POST: "该民情意见已办结，不能再关联帖子",
     CaseAction.SUPPORT: "该民情意见已办结",
+    CaseAction.UPDATE: "该民情意见已办结，不能再补充",
+    CaseAction.REQUEST_RETURN: "只有办理中的民情意见可以退单",
+    CaseAction.REQUEST_REASSIGN: "只有办理中的民情意见可以申请改派",
+    CaseAction.REQUEST_EXTENSION: "只有办理中的民情意见可以申请延期",
+    CaseAction.APPROVE_REQUEST: "该民情意见已办结，申请无需再处理",
+    CaseAction.REFUSE_REQUEST: "该民情意见已办结，申请无需再处理",
 }
 
 
@@ -143,6 +172,11 @@ def _note_missing(action: CaseAction) -> Exception:
         CaseAction.RATE_UNSATISFIED: "请说明不满意的原因",
         CaseAction.SET_DEADLINE: "修改期限需要填写原因",
         CaseAction.RESOLVE: "请填写处理结果",
+        CaseAction.UPDATE: "请写下要补充的情况",
+        CaseAction.REQUEST_RETURN: "退单需要说明理由",
+        CaseAction.REQUEST_REASSIGN: "申请改派需要说明理由",
+        CaseAction.REQUEST_EXTENSION: "申请延期需要说明理由",
+        CaseAction.REFUSE_REQUEST: "驳回申请需要说明理由",
     }
     return Invalid(messages.get(action, "请填写说明"), field="note")
 
@@ -150,3 +184,12 @@ def _note_missing(action: CaseAction) -> Exception:
 def allowed_actions(case: Case, who: frozenset[Party]) -> list[CaseAction]:
     """What the page should offer this person now."""
     return [a for a, rule in RULES.items() if who & rule.parties and case.status in rule.sources]
+
+
+# Status changes that the resident answers through the rating form, not as buttons.
+_RATINGS = frozenset({CaseAction.RATE, CaseAction.RATE_UNSATISFIED})
+
+
+def transitions(actions: list[CaseAction]) -> list[CaseAction]:
+    """Of the allowed actions, those that move the status and are taken with a button and a note."""
+    return [a for a in actions if RULES[a].target is not None and a not in _RATINGS and a != CaseAction.MERGE]

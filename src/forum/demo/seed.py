@@ -15,6 +15,11 @@ from forum.accounts import service as accounts
 from forum.accounts.models import Household, HouseholdStatus, RoleName, User
 from forum.boards import service as boards
 from forum.boards.models import Board, Post, Topic
+from forum.cases import followup as case_followup
+from forum.cases import intake as case_intake
+from forum.cases import meetings as case_meetings
+from forum.cases import service as cases
+from forum.cases import units as case_units
 from forum.config import Settings
 from forum.db import session_scope
 from forum.demo.consultations import seed_consultations
@@ -202,7 +207,6 @@ _OFFLINE = [
 
 
 def _cases(session: Session, users: dict[str, User], rng: random.Random, now: datetime) -> int:
-    from forum.cases import service as cases
     from forum.cases.models import Case, CaseEvent, Status
 
     staff = users[STAFF[0]]
@@ -212,8 +216,8 @@ def _cases(session: Session, users: dict[str, User], rng: random.Random, now: da
             session, username=name, password=DEMO_PASSWORD, role=RoleName.UNIT_CONTACT
         )
         users[name] = contact
-        unit = cases.find_unit(session, unit_name)
-        cases.set_unit_member(session, actor=users[ADMIN], unit=unit, user=contact)  # type: ignore[arg-type]
+        unit = case_units.find_unit(session, unit_name)
+        case_units.set_unit_member(session, actor=users[ADMIN], unit=unit, user=contact)  # type: ignore[arg-type]
         contacts[unit_name] = contact
     topics = list(
         session.exec(
@@ -228,7 +232,7 @@ def _cases(session: Session, users: dict[str, User], rng: random.Random, now: da
         topic = next((t for title, t in by_title.items() if title.startswith(prefix)), None)
         if topic is not None:
             opened.append(
-                (cases.open_case(session, actor=staff, post=boards.first_post(session, topic)), goal)
+                (case_intake.open_case(session, actor=staff, post=boards.first_post(session, topic)), goal)
             )
     tagged = sorted(topics, key=lambda t: (t.id,))
     rng.shuffle(tagged)
@@ -254,14 +258,14 @@ def _cases(session: Session, users: dict[str, User], rng: random.Random, now: da
             continue
         opened.append(
             (
-                cases.open_case(session, actor=users[STAFF[rng.randrange(len(STAFF))]], post=post),
+                case_intake.open_case(session, actor=users[STAFF[rng.randrange(len(STAFF))]], post=post),
                 goals[len(opened) - len(_EXAMPLES)],
             )
         )
     for source, title, description, category, building in _OFFLINE:
         opened.append(
             (
-                cases.open_case(
+                case_intake.open_case(
                     session,
                     actor=users[STAFF[-1]],
                     title=title,
@@ -314,7 +318,7 @@ def _cases(session: Session, users: dict[str, User], rng: random.Random, now: da
 def _advance(session, cases, case, goal, staff, contacts, users, parking, rng) -> None:  # type: ignore[no-untyped-def]
     from forum.cases.models import Status
 
-    unit_name = cases.get_unit(session, case.unit_id).name if case.unit_id else None
+    unit_name = case_units.get_unit(session, case.unit_id).name if case.unit_id else None
     unit = contacts.get(unit_name) if unit_name else None
     poster = session.get(User, case.poster_id) if case.poster_id else None
     residents = [users[n] for n in RESIDENTS if users[n].id != case.poster_id]
@@ -356,7 +360,7 @@ def _advance(session, cases, case, goal, staff, contacts, users, parking, rng) -
         ):
             if case.title.startswith("南边工地") and n == 2:
                 decision = "施工单位承诺22点后停工，按户发放扰民补偿"
-            cases.record_meeting(
+            case_meetings.record_meeting(
                 session,
                 actor=staff,
                 kind="coordination" if n == 1 else "mediation",
@@ -398,7 +402,7 @@ def _advance(session, cases, case, goal, staff, contacts, users, parking, rng) -
             )
         return
     if goal == "unhappy":
-        cases.rate(
+        case_followup.rate(
             session,
             actor=poster,
             case=case,
@@ -406,7 +410,7 @@ def _advance(session, cases, case, goal, staff, contacts, users, parking, rng) -
             comment_text="问题没有根本解决，还是老样子。",
         )
         return
-    cases.rate(
+    case_followup.rate(
         session,
         actor=poster,
         case=case,

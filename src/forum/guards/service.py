@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
 from forum.boards import markup
+from forum.boards import service as boards
 from forum.boards.models import Board, Post, Topic
 from forum.errors import Conflict, Invalid, NotFound
 from forum.guards import ratelimit, trust
@@ -198,6 +199,9 @@ def hold_edited(session: Session, *, post: Post, topic: Topic) -> None:
     if post.floor == 1:
         topic.held_at = now
     _count_post(session, post, topic, -1)
+    if post.floor != 1:
+        # It may be the reply the lists name as the last one; they go back to the one before.
+        boards.refresh_last_reply(session, topic)
     session.flush()
 
 
@@ -247,6 +251,9 @@ def approve(session: Session, *, actor: User | None, post: Post) -> Post:
     # A reply published now bumps its topic, as if just posted.
     bump = {"last_posted_at": utcnow(), "last_poster_id": author.id} if fresh else {}
     _count_post(session, post, topic, +1, **bump)
+    if not fresh and post.floor != 1:
+        # Held by an edit: back in the lists at its place, if it is still the newest reply.
+        boards.refresh_last_reply(session, topic)
     if fresh:
         if post.floor == 1:
             notifications.notify_mentions(session, actor=author, topic=topic, post=post, exclude=set())

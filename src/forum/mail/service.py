@@ -47,6 +47,7 @@ FEED_OF_KIND: dict[str, Feed] = {
     K.CASE_ASSIGNED: Feed.CASE,
     K.CASE_RATED: Feed.CASE,
     K.CASE_OVERDUE: Feed.CASE,
+    K.CASE_FOLLOWUP: Feed.CASE,
 }
 # What an unsubscribe link may turn off besides one feed.
 ALL = "all"  # every feed (the link in a digest)

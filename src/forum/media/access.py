@@ -1,6 +1,7 @@
 """Who may fetch an uploaded file: whoever may see what it belongs to. A picture of a floor that
-staff hid or its author deleted, or of a notice that is withdrawn or not published yet, is gone for
-everyone else, even with its address; a file that belongs to nothing is served to nobody."""
+staff hid or its author deleted, of a private case, or of a notice that is withdrawn or not published
+yet, is gone for everyone else, even with its address; a file that belongs to nothing is served to
+nobody."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from sqlmodel import Session, select
 from forum.accounts.models import User
 from forum.boards import service as boards
 from forum.boards.models import Image, Post
+from forum.cases import access as case_access
+from forum.cases import photos as case_photos
 from forum.errors import NotFound
 from forum.notices import service as notices
 from forum.notices.models import NoticeAttachment
@@ -17,7 +20,11 @@ from forum.notices.models import NoticeAttachment
 def may_fetch(session: Session, *, key: str, viewer: User | None) -> bool:
     image = session.exec(select(Image).where(Image.key == key)).first()
     if image is not None:
-        post = session.get(Post, image.post_id) if image.post_id is not None else None
+        if image.post_id is None:
+            # A photo filed with a case (a report, an update, the fix): whoever may see the case.
+            case = case_photos.case_of_image(session, image.id)  # type: ignore[arg-type]
+            return case is not None and case_access.can_see(session, viewer, case)
+        post = session.get(Post, image.post_id)
         return post is not None and boards.may_see_post(session, post=post, viewer=viewer)
     attachment = session.exec(select(NoticeAttachment).where(NoticeAttachment.key == key)).first()
     if attachment is None:

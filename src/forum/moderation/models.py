@@ -170,6 +170,7 @@ class QueueItemPublic(BaseModel):
     state: str
     auto_hidden: bool
     report_count: int
+    report_weight: float  # the reports' weight together (moderation.weight), against the threshold
     reasons: dict[str, int]
     reporters: list[QueueReporter]
     first_reported_at: datetime

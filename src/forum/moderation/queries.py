@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from forum.accounts.models import User
 from forum.boards.markup import excerpt
 from forum.boards.models import Post, Topic
+from forum.moderation import weight
 from forum.moderation.models import ModerationAction, Report, ReportedPost
 from forum.policy import STAFF, Action, require
 from forum.timeutil import utcnow
@@ -19,13 +20,15 @@ from forum.timeutil import utcnow
 
 @dataclass
 class QueueItem:
-    """A reported post with its open reports, oldest report first."""
+    """A reported post with its open reports, oldest report first, and their weight together
+    (moderation.weight, as the auto-hide counts it)."""
 
     reported: ReportedPost
     post: Post
     topic: Topic
     author: User
     reports: list[tuple[Report, User]] = field(default_factory=list)
+    weight: float = 0.0
 
     @property
     def state(self) -> str:
@@ -80,7 +83,15 @@ def queue(session: Session, *, actor: User | None, page: int = 1, per_page: int 
         ).all()
         for report, reporter in reports:
             by_post[report.post_id].reports.append((report, reporter))
+        _weigh(session, items)
     return QueuePage(items=items, page=page, has_more=len(rows) > per_page)
+
+
+def _weigh(session: Session, items: list[QueueItem]) -> None:
+    reporters = {u.id: u for item in items for _, u in item.reports}
+    by_reporter = weight.weights(session, list(reporters.values()))
+    for item in items:
+        item.weight = round(sum(by_reporter.get(u.id, 0.0) for _, u in item.reports), 2)  # type: ignore[arg-type]
 
 
 def queue_item(session: Session, *, actor: User | None, post: Post) -> QueueItem | None:
@@ -98,7 +109,9 @@ def queue_item(session: Session, *, actor: User | None, post: Post) -> QueueItem
         .where(Report.post_id == post.id, col(Report.resolved_at).is_(None))
         .order_by(col(Report.id))
     ).all()
-    return QueueItem(reported, post, topic, author, [(r, u) for r, u in reports])
+    item = QueueItem(reported, post, topic, author, [(r, u) for r, u in reports])
+    _weigh(session, [item])
+    return item
 
 
 def open_report_count(session: Session) -> int:

@@ -1,12 +1,12 @@
 """Moderation rules: members report posts; staff dismiss, hide or delete what was reported, warn,
-mute or ban its author; enough independent reports hide a post until someone looks. Every
-moderator action goes to the audit log (moderation.audit)."""
+mute or ban its author; reports of enough weight (moderation.weight) hide a post until someone
+looks. Every moderator action goes to the audit log (moderation.audit)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -15,7 +15,7 @@ from forum.boards import service as boards
 from forum.boards.models import Post, Topic
 from forum.errors import Conflict, Invalid, NotFound, NotPermitted
 from forum.guards import ratelimit
-from forum.moderation import audit
+from forum.moderation import audit, weight
 from forum.moderation.models import (
     MUTE_DAYS,
     REASON_MAX,
@@ -41,10 +41,11 @@ def report_post(
     post: Post,
     reason: str,
     text: str = "",
-    hide_threshold: int = 3,
+    hide_threshold: float = 3,
 ) -> Report:
-    """举报 a post. One open report per member and post; `hide_threshold` different members'
-    open reports hide the post until staff review it."""
+    """举报 a post. One open report per member and post; once the open reports together weigh
+    `hide_threshold` (moderation.weight: a trusted resident 1, a new account 0.1), the post is
+    hidden until staff review it."""
     user = require(actor, Action.REPORT)
     try:
         why = ReportReason(reason)
@@ -57,7 +58,7 @@ def report_post(
         raise Invalid("选择“其他”时请写明举报理由", field="text")
     ratelimit.hit(session, action="report", user=user)
     # Reports on one post queue up behind this row lock (PostgreSQL; SQLite has one writer
-    # anyway), so the count that decides the auto-hide is never read by two reports at once.
+    # anyway), so the weight that decides the auto-hide is never read by two reports at once.
     locked = session.exec(select(Post).where(col(Post.id) == post.id).with_for_update()).one()
     session.refresh(locked)
     boards.get_topic(session, locked.topic_id, viewer=user)
@@ -79,21 +80,25 @@ def report_post(
     if reported is None:
         reported = ReportedPost(post_id=locked.id, first_reported_at=now)  # type: ignore[arg-type]
         session.add(reported)
-    # Open reports are one per member (the unique index), so this counts different people.
-    reported.open_reports = _open_count(session, locked.id)  # type: ignore[arg-type]
+    # Open reports are one per member (the unique index), so these are different people.
+    reporters = _open_reporters(session, locked.id)  # type: ignore[arg-type]
+    reported.open_reports = len(reporters)
     reported.last_reported_at = now
-    if reported.auto_hidden_at is None and reported.open_reports >= hide_threshold:
-        reported.auto_hidden_at = now
-        _set_hidden(session, locked, hidden=True)
-        audit.record(
-            session,
-            actor=None,
-            action=AuditAction.AUTO_HIDE,
-            target_user_id=locked.author_id,
-            topic_id=locked.topic_id,
-            post_id=locked.id,
-            details=f"{reported.open_reports} 人举报，待审核",
-        )
+    if reported.auto_hidden_at is None:
+        total = weight.total(session, reporters, now=now)
+        if total >= hide_threshold:
+            counted = f"{reported.open_reports} 人举报，权重合计 {total:g}（阈值 {hide_threshold:g}）"
+            reported.auto_hidden_at = now
+            _set_hidden(session, locked, hidden=True)
+            audit.record(
+                session,
+                actor=None,
+                action=AuditAction.AUTO_HIDE,
+                target_user_id=locked.author_id,
+                topic_id=locked.topic_id,
+                post_id=locked.id,
+                details=f"{counted}，待审核",
+            )
     session.flush()
     return report
 
@@ -106,12 +111,14 @@ def _open_report(session: Session, *, post_id: int, reporter_id: int) -> Report 
     ).first()
 
 
-def _open_count(session: Session, post_id: int) -> int:
-    return session.exec(
-        select(func.count())
-        .select_from(Report)
-        .where(Report.post_id == post_id, col(Report.resolved_at).is_(None))
-    ).one()
+def _open_reporters(session: Session, post_id: int) -> list[User]:
+    return list(
+        session.exec(
+            select(User)
+            .join(Report, col(Report.reporter_id) == User.id)
+            .where(Report.post_id == post_id, col(Report.resolved_at).is_(None))
+        ).all()
+    )
 
 
 def _set_hidden(session: Session, post: Post, *, hidden: bool) -> None:
@@ -119,10 +126,12 @@ def _set_hidden(session: Session, post: Post, *, hidden: bool) -> None:
     hiding 1楼 hides the whole topic."""
     value = utcnow() if hidden else None
     post.hidden_at = value
+    topic = session.get(Topic, post.topic_id)
+    assert topic is not None
     if post.floor == 1:
-        topic = session.get(Topic, post.topic_id)
-        assert topic is not None
         topic.hidden_at = value
+    else:
+        boards.refresh_last_reply(session, topic)
 
 
 def clean_reason(reason: str) -> str:

@@ -22,6 +22,7 @@ class NotificationKind(StrEnum):
     CASE_ASSIGNED = "case_assigned"  # a case given to my unit
     CASE_RATED = "case_rated"  # for staff: the poster rated a case
     CASE_OVERDUE = "case_overdue"  # for staff: a case passed its deadline
+    CASE_FOLLOWUP = "case_followup"  # 回访: my case was resolved some days ago — 解决了吗？
     MOD_WARNING = "mod_warning"  # a moderator warned me (detail: the reason)
     MOD_MUTED = "mod_muted"  # a moderator muted me (detail: until when, and why)
     MOD_REJECTED = "mod_rejected"  # my post held for review was turned down (detail: what, and why)

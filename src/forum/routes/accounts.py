@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from forum.accounts import service
 from forum.boards import queries
+from forum.cases import queries as case_queries
 from forum.errors import DomainError, RateLimited
 from forum.policy import Action, can
 from forum.routes.deps import SESSION_COOKIE, verify_csrf
@@ -111,8 +112,14 @@ def profile(page: PageDep, username: Annotated[str, Path(max_length=40)]) -> Res
     topics = queries.topics_by_author(page.session, author=person, limit=20)
     private = can(page.user, Action.SEE_PRIVATE) or (page.user is not None and page.user.id == person.id)
     household = service.household_of(page.session, person) if private else None
+    cases = case_queries.reported_by(page.session, user=person, private_too=private, limit=20)
     return page.render(
-        "accounts/profile.html", person=person, topics=topics, private=private, household=household
+        "accounts/profile.html",
+        person=person,
+        topics=topics,
+        cases=cases,
+        private=private,
+        household=household,
     )
 
 

@@ -53,6 +53,7 @@ def _item(item: queries.QueueItem) -> QueueItemPublic:
         state=item.state,
         auto_hidden=item.reported.auto_hidden_at is not None,
         report_count=item.reported.open_reports,
+        report_weight=item.weight,
         reasons=dict(item.reasons),
         reporters=[
             QueueReporter(username=u.username, reason=r.reason, text=r.text, created_at=r.created_at)

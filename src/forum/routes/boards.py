@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from forum.boards import queries, service
 from forum.boards.models import BODY_MAX, TITLE_MAX
 from forum.boards.service import Upload
+from forum.cases import access as case_access
 from forum.cases import queries as case_queries
 from forum.cases import service as cases
 from forum.errors import DomainError
@@ -163,7 +164,7 @@ def _render_topic(
     """The topic page, with the banner of the 民情意见 case the topic was turned into, if any."""
     topic = view.topic
     banner = case_queries.banner_for_topic(page.session, topic_id=topic.id)  # type: ignore[arg-type]
-    case = cases.get_case(page.session, banner.case_id) if banner else None
+    case = case_access.get_case(page.session, banner.case_id) if banner else None
     return page.render(
         "boards/topic.html",
         status_code=status_code,

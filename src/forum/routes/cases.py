@@ -1,23 +1,23 @@
-"""民情意见 pages: the public 公示 list, the staff queue and CSV export, a unit's 待办, opening a
-case from a post or offline, the case page with its timeline and actions, meetings, and the
-admin page for units and category routing."""
+"""民情意见 pages: the public 公示 list, the staff queue and CSV export, a unit's 待办, staff
+opening a case from a post or offline, and the case page with its timeline, photos and actions.
+Residents' own reports are in routes/concerns.py, meetings in routes/meetings.py, units in
+routes/units.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from forum.accounts import service as accounts
 from forum.boards import service as boards
-from forum.cases import queries, service
-from forum.cases.ics import meeting_calendar
-from forum.cases.models import Case, MeetingKind
-from forum.cases.workflow import Party, allowed_actions
-from forum.errors import DomainError, Invalid
+from forum.cases import access, intake, photos, pushback, queries, service, units
+from forum.cases.models import Case, Source
+from forum.cases.workflow import Party, allowed_actions, transitions
+from forum.errors import DomainError
 from forum.policy import Action, require
+from forum.routes.boards import read_uploads
 from forum.routes.deps import OptionalDate, OptionalId, PostDep, SessionDep, Viewer, verify_csrf
 from forum.templating import Page, PageDep
 
@@ -58,7 +58,7 @@ Cursor = Annotated[str | None, Query(max_length=100)]
 
 
 def get_case_or_404(case_id: Id, session: SessionDep, user: Viewer) -> Case:
-    return service.get_visible_case(session, case_id, viewer=user)
+    return access.get_visible_case(session, case_id, viewer=user)
 
 
 CaseDep = Annotated[Case, Depends(get_case_or_404)]
@@ -67,7 +67,7 @@ CaseDep = Annotated[Case, Depends(get_case_or_404)]
 def _choices(page: Page) -> dict[str, object]:
     return {
         "categories": boards.list_categories(page.session),
-        "units": service.list_units(page.session),
+        "units": units.list_units(page.session),
         "sorts": queries.SORTS,
     }
 
@@ -131,14 +131,13 @@ def _case_form(
 ) -> Response:
     require(page.user, Action.OPEN_CASE)
     topic = boards.get_topic(page.session, post.topic_id, viewer=page.user) if post is not None else None
+    tags = intake.topic_categories(page.session, topic.id) if topic is not None else []  # type: ignore[arg-type]
     if draft is None:
         draft = {}
         if topic is not None:
-            from forum.boards.queries import tags_by_topic
-
-            tags = tags_by_topic(page.session, [topic.id]).get(topic.id, [])  # type: ignore[list-item]
-            category = tags[0] if tags else None
-            route = service.route_of(page.session, category.id if category else None)
+            # With several tags the form asks which one routes the case (nothing is pre-chosen).
+            category = tags[0] if len(tags) == 1 else None
+            route = units.route_of(page.session, category.id if category else None)
             draft = {
                 "title": topic.title,
                 "category": category.slug if category else "",
@@ -149,9 +148,11 @@ def _case_form(
         status_code=status_code,
         post=post,
         topic=topic,
+        topic_tags=tags,
         error=error,
         draft=draft,
-        sources=service.Source,
+        sources=[s for s in Source if s not in (Source.FORUM, Source.REPORT)],
+        lonely=units.units_without_contact(page.session),
         **_choices(page),
     )
 
@@ -168,7 +169,7 @@ def flag_form(page: PageDep, post: PostDep) -> Response:
 
 def _open(page: Page, post, form: dict) -> Response:  # type: ignore[no-untyped-def]
     case = page.attempt(
-        lambda: service.open_case(page.session, actor=page.user, post=post, **form),
+        lambda: intake.open_case(page.session, actor=page.user, post=post, **form),
         lambda error, status: _case_form(page, post=post, status_code=status, error=error, draft=form),
     )
     if isinstance(case, Response):
@@ -187,6 +188,7 @@ def flag(
     category: Short = "",
     unit: Short = "",
     building: Short = "",
+    entrance: Short = "",
     location: Short = "",
     priority: Short = "normal",
     is_private: Annotated[bool, Form()] = False,
@@ -200,6 +202,7 @@ def flag(
             "category": category,
             "unit": unit,
             "building": building,
+            "entrance": entrance,
             "location": location,
             "priority": priority,
             "is_private": is_private,
@@ -216,6 +219,7 @@ def create_offline(
     category: Short = "",
     unit: Short = "",
     building: Short = "",
+    entrance: Short = "",
     location: Short = "",
     priority: Short = "normal",
     is_private: Annotated[bool, Form()] = False,
@@ -232,6 +236,7 @@ def create_offline(
             "category": category,
             "unit": unit,
             "building": building,
+            "entrance": entrance,
             "location": location,
             "priority": priority,
             "is_private": is_private,
@@ -241,8 +246,9 @@ def create_offline(
 
 
 def _case_page(page: Page, case: Case, status_code: int = 200, error: DomainError | None = None) -> Response:
-    parties = service.who(page.session, page.user, case)
+    parties = access.who(page.session, page.user, case)
     staff = Party.STAFF in parties
+    actions = allowed_actions(case, parties)
     return page.render(
         "cases/case.html",
         status_code=status_code,
@@ -251,12 +257,21 @@ def _case_page(page: Page, case: Case, status_code: int = 200, error: DomainErro
         row=queries.rows(page.session, [case])[0],
         parties=parties,
         staff=staff,
-        actions=allowed_actions(case, parties),
+        actions=actions,
+        transitions=transitions(actions),
+        description_html=queries.description_html(case),
         timeline=queries.timeline(page.session, case=case, staff=staff),
         posts=queries.linked_posts(page.session, case=case),
+        photos=photos.photos_of(page.session, case),
         meetings=queries.meetings_of(page.session, case=case),
+        requests=pushback.requests_of(page.session, case) if staff or Party.UNIT in parties else [],
+        pending=pushback.pending(page.session, case),
+        warning=service.unit_warning(page.session, case) if staff else None,
         supported=service.has_supported(page.session, user=page.user, case=case),
-        units=service.list_units(page.session, active_only=True),
+        units=units.list_units(page.session, active_only=True),
+        lonely=units.units_without_contact(page.session) if staff else set(),
+        # Contact details are for the people handling the case.
+        show_contact=staff or Party.UNIT in parties,
     )
 
 
@@ -278,8 +293,11 @@ def act(
     handler: Short = "",
     due_date: Short = "",
     private: Annotated[bool, Form()] = False,
+    request_id: Annotated[int | None, Form(ge=1, le=2**62)] = None,
+    photos: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     """Every button and form on the case page lands here: one service call."""
+    settings = page.request.app.state.settings
 
     def show_form(error: DomainError, status: int) -> Response:
         page.session.refresh(case)
@@ -299,6 +317,9 @@ def act(
             handler=handler or None,
             due_date=due_date or None,
             private=private,
+            request_id=request_id,
+            uploads=read_uploads(photos, settings.max_upload_bytes),
+            store=page.request.app.state.images,
         ),
         show_form,
     )
@@ -324,175 +345,3 @@ def support(
         else str(page.request.url_for("cases:case", case_id=case.id))
     )
     return RedirectResponse(target, status_code=303)
-
-
-# --- meetings ------------------------------------------------------------------------------------
-
-
-@router.get("/meetings", name="cases:meetings")
-def meetings(page: PageDep) -> Response:
-    return page.render("cases/meetings.html", meetings=queries.list_meetings(page.session))
-
-
-@router.get("/meetings/new", name="cases:new_meeting")
-def new_meeting(page: PageDep, case: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Response:
-    require(page.user, Action.RECORD_MEETING)
-    return page.render(
-        "cases/meeting_new.html",
-        error=None,
-        kinds=MeetingKind,
-        draft={"case_ids": str(case) if case else "", "kind": "coordination"},
-    )
-
-
-@router.post("/meetings/new", name="cases:create_meeting")
-def create_meeting(
-    page: PageDep,
-    kind: Short = "",
-    title: Short = "",
-    starts_at: Short = "",
-    ends_at: Short = "",
-    place: Short = "",
-    attendees: Annotated[str, Form(max_length=2000)] = "",
-    minutes: Annotated[str, Form(max_length=20000)] = "",
-    decisions: Annotated[str, Form(max_length=10000)] = "",
-    case_ids: Short = "",
-) -> Response:
-    require(page.user, Action.RECORD_MEETING)
-    draft = {
-        "kind": kind,
-        "title": title,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "place": place,
-        "attendees": attendees,
-        "minutes": minutes,
-        "decisions": decisions,
-        "case_ids": case_ids,
-    }
-    meeting = page.attempt(
-        lambda: service.record_meeting(
-            page.session,
-            actor=page.user,
-            kind=kind,
-            title=title,
-            starts_at=_when(starts_at, "starts_at"),
-            ends_at=_when(ends_at, "ends_at") if ends_at else None,
-            place=place,
-            attendees=attendees,
-            minutes=minutes,
-            decisions=decisions,
-            case_ids=_case_ids(case_ids),
-        ),
-        lambda error, status: page.render(
-            "cases/meeting_new.html", status_code=status, kinds=MeetingKind, draft=draft, error=error
-        ),
-    )
-    if isinstance(meeting, Response):
-        return meeting
-    return RedirectResponse(
-        str(page.request.url_for("cases:meeting", meeting_id=meeting.id)), status_code=303
-    )
-
-
-def _case_ids(text: str) -> list[int]:
-    """“#3, 7，12” -> [3, 7, 12]."""
-    try:
-        return [int(x) for x in text.replace("，", ",").replace("#", "").split(",") if x.strip()]
-    except ValueError:
-        raise Invalid("关联的民情意见请填编号，用逗号分隔", field="case_ids") from None
-
-
-def _when(value: str, field: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid("时间格式应为 2025-03-01T14:30", field=field) from None
-
-
-@router.get("/meetings/{meeting_id}", name="cases:meeting")
-def meeting_page(page: PageDep, meeting_id: Id) -> Response:
-    meeting = service.get_meeting(page.session, meeting_id)
-    cases = [
-        c
-        for c in queries.cases_of_meeting(page.session, meeting=meeting)
-        if service.can_see(page.session, page.user, c)
-    ]
-    return page.render("cases/meeting.html", meeting=meeting, cases=cases)
-
-
-@router.get("/meetings/{meeting_id}/ics", name="cases:meeting_ics")
-def meeting_ics(request: Request, session: SessionDep, meeting_id: Id) -> Response:
-    meeting = service.get_meeting(session, meeting_id)
-    return Response(
-        meeting_calendar(meeting, host=request.url.hostname or "forum.local"),
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
-    )
-
-
-# --- units and routing (admin) -------------------------------------------------------------------
-
-
-@router.get("/admin/units", name="cases:units")
-def units_page(page: PageDep) -> Response:
-    return units(page)
-
-
-def units(page: Page, status_code: int = 200, error: DomainError | None = None) -> Response:
-    require(page.user, Action.MANAGE_UNITS)
-    all_units = service.list_units(page.session)
-    return page.render(
-        "cases/units.html",
-        status_code=status_code,
-        error=error,
-        units=all_units,
-        members={u.id: service.unit_members(page.session, u.id) for u in all_units},  # type: ignore[arg-type]
-        categories=boards.list_categories(page.session),
-        routes={c.id: service.route_of(page.session, c.id) for c in boards.list_categories(page.session)},
-    )
-
-
-def _admin(page: Page, change) -> Response:  # type: ignore[no-untyped-def]
-    done = page.attempt(change, lambda error, status: units(page, status_code=status, error=error))
-    return (
-        done
-        if isinstance(done, Response)
-        else RedirectResponse(str(page.request.url_for("cases:units")), status_code=303)
-    )
-
-
-@router.post("/admin/units", name="cases:create_unit")
-def create_unit(page: PageDep, name: Short = "", kind: Short = "", phone: Short = "") -> Response:
-    return _admin(
-        page, lambda: service.create_unit(page.session, actor=page.user, name=name, kind=kind, phone=phone)
-    )
-
-
-@router.post("/admin/units/{unit_id}/members", name="cases:unit_member")
-def unit_member(
-    page: PageDep, unit_id: Id, username: Short = "", on: Annotated[int, Form(ge=0, le=1)] = 1
-) -> Response:
-    def change() -> None:
-        unit = service.get_unit(page.session, unit_id)
-        user = accounts.get_user_by_name(page.session, username)
-        service.set_unit_member(page.session, actor=page.user, unit=unit, user=user, on=bool(on))
-
-    return _admin(page, change)
-
-
-@router.post("/admin/routes/{category_id}", name="cases:set_route")
-def set_route(
-    page: PageDep, category_id: Id, unit: Short = "", deadline_days: Annotated[int, Form(ge=1, le=365)] = 7
-) -> Response:
-    def change() -> None:
-        category = boards.get_category(page.session, category_id)
-        service.set_route(
-            page.session,
-            actor=page.user,
-            category=category,
-            unit=service.find_unit(page.session, unit or None),
-            deadline_days=deadline_days,
-        )
-
-    return _admin(page, change)

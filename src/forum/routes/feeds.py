@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from forum.boards import service as boards
-from forum.cases import service as cases
+from forum.cases import access as case_access
 from forum.feeds import atom, calendar, queries
 from forum.routes.deps import SessionDep
 from forum.timeutil import utcnow
@@ -49,7 +49,7 @@ def board_feed(request: Request, session: SessionDep, slug: Slug) -> Response:
 
 @router.get("/feeds/cases/{case_id}.atom", name="feeds:case")
 def case_feed(request: Request, session: SessionDep, case_id: Id) -> Response:
-    case = cases.get_visible_case(session, case_id, viewer=None)
+    case = case_access.get_visible_case(session, case_id, viewer=None)
     url_for = _url_for(request)
     entries = queries.case_entries(session, case=case, url_for=url_for)
     body = atom.render(

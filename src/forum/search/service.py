@@ -4,7 +4,7 @@ viewer may see — highlighted, grouped by kind, linked to the right floor."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
@@ -82,6 +82,7 @@ class Hit:
     board: str | None = None
     floor: int | None = None
     status: str | None = None
+    case_id: int | None = None
 
 
 @dataclass
@@ -250,6 +251,7 @@ def _hydrate(
                     snippet,
                     doc.created_at,
                     status=case.status,
+                    case_id=case.id,
                 )
             )
         elif doc.meeting_id in meetings:
@@ -275,9 +277,13 @@ def similar(
     viewer: User | None,
     url_for: Callable[..., str],
     limit: int = 6,
+    kinds: Sequence[DocKind] = (DocKind.CASE, DocKind.TOPIC),
+    statuses: Collection[str] | None = None,
+    fewest: int | None = None,
 ) -> list[Hit]:
     """Cases and topics that look like the concern being typed (“类似的民情意见”): the title's words,
-    any of them, best matches first."""
+        any of them, best matches first. `statuses`: only cases in these (topics are kept). `fewest`:
+    how few of the words, side by side, still make a suggestion (default: all but two)."""
     terms = [t for t in query_tokens(title) if len(t) >= 2][:6]
     if not terms:
         return []
@@ -287,20 +293,20 @@ def similar(
     for size in range(len(terms), 0, -1):
         for start in range(0, len(terms) - size + 1):
             subset = terms[start : start + size]
-            filters = embedded.Filters(
-                kinds=[DocKind.CASE, DocKind.TOPIC], staff=can(viewer, Action.VIEW_CASE_QUEUE)
-            )
+            filters = embedded.Filters(kinds=list(kinds), staff=can(viewer, Action.VIEW_CASE_QUEUE))
             try:
                 _total, docs = backend.search(session, subset, filters, limit=limit, offset=0)
             except SearchUnavailable:
                 _total, docs = embedded.search(session, subset, filters, limit=limit, offset=0)
             for hit in _hydrate(session, docs, terms, url_for, staff=filters.staff):
+                if statuses is not None and hit.case_id is not None and hit.status not in statuses:
+                    continue
                 if hit.url not in seen:
                     seen.add(hit.url)
                     hits.append(hit)
             if len(hits) >= limit:
                 return hits[:limit]
-        if size <= max(1, len(terms) - 2):
+        if size <= (fewest if fewest is not None else max(1, len(terms) - 2)):
             break
     return hits[:limit]
 
