@@ -181,6 +181,41 @@ def test_a_database_at_the_previous_head_upgrades_with_nothing_lost(settings, tm
                     "rating": "basically",
                     "closed_at": now,
                 },
+                # 不满意, resolved again, then a staff call-back: the old code kept the rating.
+                {
+                    **base,
+                    "id": 4,
+                    "title": "不满意后社工回访",
+                    "status": "followed_up",
+                    "rating": "unsatisfied",
+                },
+            ],
+        )
+        conn.execute(
+            t["case_event"].insert(),
+            [
+                {
+                    "case_id": 1,
+                    "actor_id": 1,
+                    "kind": "rate",
+                    "from_status": "resolved",
+                    "to_status": "followed_up",
+                    "note": "",
+                    "detail": "评价：满意",
+                    "is_public": True,
+                    "created_at": now,
+                },
+                {
+                    "case_id": 2,
+                    "actor_id": 2,
+                    "kind": "follow_up",
+                    "from_status": "resolved",
+                    "to_status": "followed_up",
+                    "note": "电话回访",
+                    "detail": "",
+                    "is_public": True,
+                    "created_at": now,
+                },
             ],
         )
     upgrade(engine)
@@ -192,11 +227,15 @@ def test_a_database_at_the_previous_head_upgrades_with_nothing_lost(settings, tm
             )
         ).all()
         post = conn.execute(text("SELECT body, origin FROM post WHERE id = 1")).one()
+        moves = conn.execute(text("SELECT kind, to_status FROM case_event ORDER BY id")).all()
     assert [(r.id, r.status, r.rating) for r in rows] == [
         (1, "rated", "satisfied"),
         (2, "followed_up", None),
         (3, "closed", "basically"),
+        (4, "followed_up", "unsatisfied"),
     ]
+    assert rows[3].followed_up_at is not None and rows[3].rated_at is None
+    assert [tuple(m) for m in moves] == [("rate", "rated"), ("follow_up", "followed_up")]
     assert (
         rows[0].rated_at is not None and rows[0].followed_up_at is None and rows[0].rating_comment == "谢谢"
     )

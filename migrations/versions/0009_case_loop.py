@@ -76,17 +76,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("image_id"),
     )
     op.create_index("ix_case_photo_case", "case_photo", ["case_id", "image_id"], unique=False)
-    # A rating by the resident was stored as 已回访; say what it was.
+    # A 满意 / 基本满意 by the resident was stored as 已回访; say what it was. (A 不满意 reopened the
+    # case, so a followed_up_at beside one is a staff call-back after a later resolution.)
     op.execute(
         "UPDATE case_file SET rated_at = followed_up_at, followed_up_at = NULL"
-        " WHERE rating IS NOT NULL AND followed_up_at IS NOT NULL"
+        " WHERE rating IN ('satisfied', 'basically') AND followed_up_at IS NOT NULL"
     )
     op.execute("UPDATE case_file SET status = 'rated' WHERE status = 'followed_up' AND rated_at IS NOT NULL")
+    op.execute("UPDATE case_event SET to_status = 'rated' WHERE kind = 'rate' AND to_status = 'followed_up'")
 
 
 def downgrade() -> None:
+    op.execute("UPDATE case_event SET to_status = 'followed_up' WHERE to_status = 'rated'")
+    op.execute("UPDATE case_file SET followed_up_at = rated_at WHERE status = 'rated' AND followed_up_at IS NULL")
     op.execute("UPDATE case_file SET status = 'followed_up' WHERE status = 'rated'")
-    op.execute("UPDATE case_file SET followed_up_at = rated_at WHERE rated_at IS NOT NULL")
     op.drop_index("ix_case_photo_case", table_name="case_photo")
     op.drop_table("case_photo")
     op.drop_index("ix_case_request_pending", table_name="case_request")

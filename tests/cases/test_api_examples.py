@@ -189,7 +189,7 @@ class TestRefusals:
             "该民情意见刚刚"
         )
         assert api.act("社工小李", cid, "merge", into=cid, expect=422)
-        assert api.act("社工小李", cid, "merge", into=999, expect=404)
+        assert api.act("社工小李", cid, "merge", into=999, expect=422)  # a field of the request, not the URL
         assert api.act("社工小李", cid, "set_deadline", due_date="明天", note="x", expect=422)
         api.post("社工小李", "/api/v1/cases", {"topic_id": topic}, expect=409)
         api.post("社工小李", "/api/v1/cases", {"title": "只有标题"}, expect=422)

@@ -1,7 +1,7 @@
 """Floors written on someone's behalf by another part of the platform (a 民情意见's progress, say):
 the thread's readers see what happened where they are, and the topic's reply count and last
-activity move as for any reply. No word guards or rate limits: the text was already checked where
-it was written."""
+activity move as for any reply. No word guards or rate limits here: the caller screens the text it
+writes (forum.cases.service.screen)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from forum.timeutil import utcnow
 
 
 def post_system_floor(
-    session: Session, *, topic_id: int, author_id: int, body: str, origin: str
+    session: Session, *, topic_id: int, author_id: int, body: str, origin: str, into_locked: bool = True
 ) -> Post | None:
-    """Append a floor to a live topic (None if the topic is gone, hidden or waiting for review)."""
+    """Append a floor to a live topic (None if the topic is gone, hidden or waiting for review, or
+    locked unless `into_locked`: an official record may go on in a thread closed to discussion)."""
     now = utcnow()
+    locked = [] if into_locked else [col(Topic.is_locked).is_(False)]
     floor = session.execute(
         update(Topic)
         .where(
@@ -25,6 +27,7 @@ def post_system_floor(
             col(Topic.deleted_at).is_(None),
             col(Topic.hidden_at).is_(None),
             col(Topic.held_at).is_(None),
+            *locked,
         )
         .values(
             floor_count=Topic.floor_count + 1,

@@ -43,6 +43,10 @@ THREAD_HEADINGS = {
 }
 
 
+# What residents add (not staff or the unit): kept out of a thread staff locked.
+RESIDENT_KINDS = frozenset({"update", "rate", "rate_unsatisfied"})
+
+
 def execute(session: Session, statement: Any) -> Any:
     return session.execute(statement, execution_options={"synchronize_session": False})
 
@@ -104,8 +108,13 @@ def _echo_in_thread(session: Session, case: Case, actor: User, event: CaseEvent)
     if event.note:
         lines.append(event.note)
     post_system_floor(
-        session, topic_id=case.topic_id, author_id=actor.id, body="\n\n".join(lines), origin="case"
-    )  # type: ignore[arg-type]
+        session,
+        topic_id=case.topic_id,  # type: ignore[arg-type]
+        author_id=actor.id,  # type: ignore[arg-type]
+        body="\n\n".join(lines),
+        origin="case",
+        into_locked=event.kind not in RESIDENT_KINDS,
+    )
 
 
 def add_follower(session: Session, case: Case, user_id: int) -> None:

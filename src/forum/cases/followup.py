@@ -113,7 +113,12 @@ def expire_followups(session: Session, *, expire_days: int, now: datetime | None
         result = events.execute(
             session,
             update(Case)
-            .where(col(Case.id) == case.id, col(Case.status) == Status.RESOLVED)
+            .where(
+                col(Case.id) == case.id,
+                col(Case.status) == Status.RESOLVED,
+                # Rated 不满意 and resolved again a moment ago: not asked yet, so not expired.
+                col(Case.followup_asked_at) <= now - timedelta(days=expire_days),
+            )
             .values(status=target, unrated_at=now, closed_at=now, version=Case.version + 1, updated_at=now),
         )
         if result.rowcount != 1:  # rated or reopened a moment ago

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from forum.accounts.models import Household, HouseholdStatus, User
 from forum.boards import service as boards
 from forum.boards.models import Board, Category, Post, Topic, TopicTag
-from forum.boards.service import Upload, clean_body, clean_text, clean_title
+from forum.boards.service import Upload, clean_text, clean_title
 from forum.cases import events, photos
 from forum.cases.dates import due_after
 from forum.cases.models import Case, CasePost, PhotoKind, Priority, Source, Status, Unit
@@ -38,6 +38,7 @@ OPENED_FROM = {
 # The board where a resident's public report is also posted for neighbours to see and discuss.
 REPORT_BOARD_SLUG = "minqing"
 CONTACT_MAX = 60
+DESCRIPTION_MAX = 5000  # case_file.description
 PHOTOS_MAX = 9
 
 
@@ -142,6 +143,7 @@ def open_case(
     priority: Priority | str = Priority.NORMAL,
     is_private: bool = False,
     resident: str | None = None,
+    contact: str | None = None,
 ) -> Case:
     """Staff or a 民情信息员 open a case: from a flagged post (category and unit from its topic's
     tags), or from a concern heard offline (走访, 电话, 来访, 民情联系卡, 民情日志)."""
@@ -160,7 +162,11 @@ def open_case(
         if source is None or source in (Source.FORUM, Source.REPORT):
             raise Invalid("请选择线下来源：走访、电话、来访、民情联系卡或民情日志", field="source")
     title = clean_title(title or "")
-    description = clean_body(description or "", required=post is None)
+    if post is not None:
+        # The post itself stays linked; the case keeps as much of its text as a case holds.
+        description = clean_text(description or "")[:DESCRIPTION_MAX]
+    else:
+        description = _description(description)
     found = _route_category(session, category, topic)
     chosen = find_unit(session, unit) if unit not in (None, "") else None
     try:
@@ -196,6 +202,7 @@ def open_case(
         location=clean_text(location or "")[:100],
         priority=priority,
         is_private=is_private,
+        contact=_contact(contact),
     )
     if post is not None:
         session.add(CasePost(case_id=case.id, post_id=post.id, topic_id=post.topic_id))  # type: ignore[arg-type]
@@ -214,6 +221,22 @@ def _check_post_free(session: Session, post: Post) -> Topic:
     topic = session.get(Topic, post.topic_id)
     assert topic is not None
     return topic
+
+
+def _contact(text: str | None) -> str:
+    text = clean_text(text or "")
+    if len(text) > CONTACT_MAX:
+        raise Invalid(f"联系方式不能超过 {CONTACT_MAX} 个字", field="contact")
+    return text
+
+
+def _description(text: str | None) -> str:
+    text = clean_text(text or "")
+    if not text:
+        raise Invalid("请写下发生了什么", field="description")
+    if len(text) > DESCRIPTION_MAX:
+        raise Invalid(f"情况描述不能超过 {DESCRIPTION_MAX} 个字", field="description")
+    return text
 
 
 def title_from(description: str) -> str:
@@ -253,14 +276,12 @@ def report_concern(
     neighbours can see it, press 我也遇到 and follow its progress in the thread; a private one
     (仅工作人员可见) is seen by staff only."""
     user = require(actor, Action.REPORT_CONCERN)
-    description = clean_body(description)
+    description = _description(description)
     title = clean_title(title) if title and title.strip() else title_from(description)
     found = find_category(session, category)
     if found is None:
         raise Invalid("请选择问题分类", field="category")
-    contact = clean_text(contact or "")
-    if len(contact) > CONTACT_MAX:
-        raise Invalid(f"联系方式不能超过 {CONTACT_MAX} 个字", field="contact")
+    contact = _contact(contact)
     household = session.exec(
         select(Household).where(Household.user_id == user.id, Household.status == HouseholdStatus.APPROVED)
     ).first()
@@ -333,7 +354,12 @@ def _own_case(
     if post is not None:
         topic = session.get(Topic, post.topic_id)
         assert topic is not None
-        fields = {"title": topic.title, "description": post.body, "topic_id": topic.id, **fields}
+        fields = {
+            "title": topic.title,
+            "description": post.body[:DESCRIPTION_MAX],
+            "topic_id": topic.id,
+            **fields,
+        }
     case = _create(
         session,
         opener=user,
@@ -359,12 +385,13 @@ def open_any(
     **fields: Any,
 ) -> Case:
     """The API's one door: a post or topic flagged by staff or a 民情信息员; a resident's own topic
-    handed in (提交给社区); a concern heard offline (`source`); otherwise the caller's own report."""
+    handed in (提交给社区); a concern heard offline (`source`); otherwise the caller's own report.
+    A field the chosen way does not use is an error, not silently dropped."""
     if post is not None or topic is not None:
         flagged = post if post is not None else boards.first_post(session, topic)  # type: ignore[arg-type]
         if can(actor, Action.OPEN_CASE) or topic is None or topic.author_id != (actor.id if actor else None):
             return open_case(session, actor=actor, post=flagged, source=source, **_only(fields, OPEN_FIELDS))
-        return submit_topic(session, actor=actor, topic=topic, category=fields.get("category"))
+        return submit_topic(session, actor=actor, topic=topic, **_only(fields, frozenset({"category"})))
     if source:
         return open_case(session, actor=actor, source=source, **_only(fields, OPEN_FIELDS))
     return report_concern(session, actor=actor, **_only(fields, REPORT_FIELDS))  # type: ignore[arg-type]
@@ -382,12 +409,18 @@ OPEN_FIELDS = frozenset(
         "priority",
         "is_private",
         "resident",
+        "contact",
     }
 )
 REPORT_FIELDS = frozenset(
     {"title", "description", "category", "building", "entrance", "location", "is_private", "contact"}
 )
+# What a client leaves out of a request arrives as these.
+_UNSET = (None, False, "", Priority.NORMAL)
 
 
 def _only(fields: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    unused = sorted(k for k, v in fields.items() if k not in allowed and v not in _UNSET)
+    if unused:
+        raise Invalid(f"这种提交方式用不到这些字段：{', '.join(unused)}", field=unused[0])
     return {k: v for k, v in fields.items() if k in allowed and v is not None}

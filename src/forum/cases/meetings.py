@@ -11,8 +11,7 @@ from forum import labels
 from forum.accounts.models import User
 from forum.boards.service import clean_text, clean_title
 from forum.cases import events
-from forum.cases.access import get_case
-from forum.cases.models import Meeting, MeetingCase, MeetingKind
+from forum.cases.models import Case, Meeting, MeetingCase, MeetingKind
 from forum.errors import Invalid, NotFound
 from forum.policy import Action, require
 from forum.timeutil import SHANGHAI
@@ -41,6 +40,8 @@ def record_meeting(
     title, place = clean_title(title), clean_text(place)
     if not place or len(place) > 60:
         raise Invalid("请填写会议地点（不超过 60 字）", field="place")
+    if not 2000 <= starts_at.year <= 2100 or (ends_at is not None and not 2000 <= ends_at.year <= 2100):
+        raise Invalid("会议时间须在 2000 年到 2100 年之间", field="starts_at")
     if starts_at.tzinfo is None:
         starts_at = starts_at.replace(tzinfo=SHANGHAI)
     if ends_at is not None:
@@ -55,7 +56,7 @@ def record_meeting(
     ):
         if len(value) > limit:
             raise Invalid(f"{label}不能超过 {limit} 字", field="minutes")
-    cases = [get_case(session, cid) for cid in dict.fromkeys(case_ids)]
+    cases = [_linked_case(session, cid) for cid in dict.fromkeys(case_ids)]
     meeting = Meeting(
         kind=kind,
         title=title,
@@ -85,6 +86,14 @@ def record_meeting(
         events.notify_followers(session, case, user, word)
     session.flush()
     return meeting
+
+
+def _linked_case(session: Session, case_id: int) -> Case:
+    """A case a meeting is linked to, named in a form: unknown is a mistake in the form, not a 404."""
+    case = session.get(Case, case_id) if 1 <= case_id <= 2**62 else None
+    if case is None:
+        raise Invalid(f"没有编号为 #{case_id} 的民情意见", field="case_ids")
+    return case
 
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:

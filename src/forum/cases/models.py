@@ -402,7 +402,7 @@ class MeetingCreate(BaseModel):
     attendees: str = PField(default="", max_length=2000)
     minutes: str = PField(default="", max_length=20000)
     decisions: str = PField(default="", max_length=10000)
-    case_ids: list[int] = PField(default_factory=list, max_length=50)
+    case_ids: list[Annotated[int, PField(ge=1, le=2**62)]] = PField(default_factory=list, max_length=50)
 
 
 class MeetingPublic(BaseModel):

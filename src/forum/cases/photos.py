@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
 from forum.boards.models import Image, Post
 from forum.boards.service import Upload, store_images
+from forum.cases import access
 from forum.cases.models import Case, CaseEvent, CasePhoto, CasePost, PhotoKind
+from forum.cases.workflow import Party
 from forum.media.images import ImageStore
 from forum.policy import Action, require
 
@@ -54,8 +57,9 @@ def attach(
     return images
 
 
-def photos_of(session: Session, case: Case) -> list[Photo]:
-    """Every picture of the case: its linked posts' (visible ones), then its own, oldest first."""
+def photos_of(session: Session, case: Case, *, staff: bool = False) -> list[Photo]:
+    """Every picture of the case: its linked posts' (visible ones), then its own, oldest first;
+    those filed with a staff-only event for staff only."""
     found = [
         Photo(image, "post", None)
         for image in session.exec(
@@ -76,13 +80,19 @@ def photos_of(session: Session, case: Case) -> list[Photo]:
         for image, link in session.exec(
             select(Image, CasePhoto)
             .join(CasePhoto, col(CasePhoto.image_id) == Image.id)
-            .where(CasePhoto.case_id == case.id)
+            .outerjoin(CaseEvent, col(CaseEvent.id) == CasePhoto.event_id)
+            .where(CasePhoto.case_id == case.id, or_(staff, col(CaseEvent.is_public).is_not(False)))
             .order_by(col(Image.id))
         ).all()
     ]
     return found
 
 
-def case_of_image(session: Session, image_id: int) -> Case | None:
+def may_see_photo(session: Session, *, image_id: int, viewer: User | None) -> bool:
+    """A case photo: for whoever may see the case, and the event it came with."""
     link = session.get(CasePhoto, image_id)
-    return session.get(Case, link.case_id) if link is not None else None
+    case = session.get(Case, link.case_id) if link is not None else None
+    if link is None or case is None or not access.can_see(session, viewer, case):
+        return False
+    event = session.get(CaseEvent, link.event_id) if link.event_id is not None else None
+    return event is None or event.is_public or Party.STAFF in access.who(session, viewer, case)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
@@ -109,6 +110,24 @@ def decide(
         raise NotFound("申请不存在")
     if request.status != RequestStatus.PENDING:
         raise Conflict("这个申请已经处理过了")
+    if request.unit_id != case.unit_id:
+        raise Conflict("提出申请的单位已不再负责这件事，申请已失效")
+    now = utcnow()
+    # Claim the decision: of two staff deciding at once, exactly one goes through.
+    claimed = events.execute(
+        session,
+        update(CaseRequest)
+        .where(col(CaseRequest.id) == request.id, col(CaseRequest.status) == RequestStatus.PENDING)
+        .values(
+            status=RequestStatus.APPROVED if approve else RequestStatus.REFUSED,
+            decided_by_id=actor.id if actor else None,
+            decision_note=note,
+            decided_at=now,
+        ),
+    )
+    if claimed.rowcount != 1:
+        raise Conflict("这个申请已经处理过了")
+    session.refresh(request)
     kind = RequestKind(request.kind)
     word = WORDS[kind]
     detail = f"{word}：{'同意' if approve else '不同意'}"
@@ -129,14 +148,24 @@ def decide(
                 session, case, None, due_at=request.proposed_due_at, overdue_notified_at=None
             )
             detail += f"，期限延至 {request.proposed_due_at.astimezone(SHANGHAI).date().isoformat()}"
-    request.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
-    request.decided_by_id = actor.id if actor else None
-    request.decision_note = note
-    request.decided_at = utcnow()
-    session.add(request)
     events.record(session, case, actor, "pushback_decided", note=note, detail=detail)
     events.notify(session, request.requested_by_id, NotificationKind.CASE_UPDATE, actor, case, detail)
     if approve and kind != RequestKind.EXTEND:
         events.notify_followers(session, case, actor, detail)
     session.flush()
     return request
+
+
+def close_pending(session: Session, *, case: Case, actor: User | None, why: str) -> None:
+    """The unit changed: a request the previous unit left pending is moot."""
+    events.execute(
+        session,
+        update(CaseRequest)
+        .where(col(CaseRequest.case_id) == case.id, col(CaseRequest.status) == RequestStatus.PENDING)
+        .values(
+            status=RequestStatus.REFUSED,
+            decided_by_id=actor.id if actor else None,
+            decision_note=why,
+            decided_at=utcnow(),
+        ),
+    )

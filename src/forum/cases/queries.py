@@ -27,6 +27,7 @@ from forum.cases.models import (
     CasePost,
     Meeting,
     MeetingCase,
+    Source,
     Status,
     Unit,
     UnitMember,
@@ -225,7 +226,11 @@ def reported_by(session: Session, *, user: User, private_too: bool = True, limit
     reporter and staff only)."""
     query = select(Case).where(Case.poster_id == user.id)
     if not private_too:
-        query = query.where(col(Case.is_private).is_(False))
+        # Others see what the person put in public themselves: not the private ones, nor what staff
+        # recorded from a phone call or a visit on their behalf.
+        query = query.where(
+            col(Case.is_private).is_(False), col(Case.source).in_([Source.FORUM, Source.REPORT])
+        )
     cases = session.exec(query.order_by(col(Case.id).desc()).limit(limit)).all()
     return rows(session, list(cases))
 

@@ -21,7 +21,7 @@ from forum import labels
 from forum.accounts.models import User
 from forum.boards.service import Upload, clean_text
 from forum.cases import events, followup, photos, pushback
-from forum.cases.access import get_case, who
+from forum.cases.access import who
 from forum.cases.dates import end_of_day, parse_due
 from forum.cases.models import Case, CaseEvent, CaseFollow, CasePost, CaseSupport, PhotoKind, Status, Unit
 from forum.cases.units import find_unit, has_contact, route_of
@@ -79,6 +79,9 @@ def transition(
         values["resolved_at"] = now
         values["resolution_count"] = Case.resolution_count + 1
         values["followup_asked_at"] = None
+        # A 不满意 from an earlier round is history (on the timeline), not this round's answer.
+        values["rating"] = None
+        values["rating_comment"] = None
     elif target == Status.FOLLOWED_UP:
         values["followed_up_at"] = now
     elif target == Status.CLOSED:
@@ -131,6 +134,7 @@ def assign(
     events.compare_and_set(session, case, version, **values)
     event = events.record(session, case, actor, "assign", note=_clean_note(note), detail="；".join(parts))
     if "unit_id" in values:
+        pushback.close_pending(session, case=case, actor=actor, why="已转交其他单位，申请不再需要")
         events.notify_unit(session, case, actor, values["unit_id"])
         events.notify_followers(session, case, actor, f"转交{new_unit.name}")  # type: ignore[union-attr]
     session.flush()
@@ -193,7 +197,6 @@ def add_update(session: Session, *, actor: User | None, case: Case, note: str) -
     user = require(actor, Action.REPORT_CONCERN)
     note = _clean_note(note)
     check(A.UPDATE, case, who(session, user, case), note=note)
-    note = guards.check_post(session, actor=user, action="reply", texts={"note": note}).texts["note"]
     event = events.record(session, case, user, "update", note=note)
     events.add_follower(session, case, user.id)  # type: ignore[arg-type]
     events.notify_followers(session, case, user, "居民补充了情况")
@@ -248,7 +251,11 @@ def merge(
         to_status=target,
         detail=f"合并到 #{into.id}",
     )
-    events.record(session, into, actor, "merged_in", note="", detail=f"#{case.id}「{case.title}」合并到此")
+    # A private case's title stays private when it joins a public one.
+    merged = (
+        "一件不公开的民情意见" if case.is_private and not into.is_private else f"#{case.id}「{case.title}」"
+    )
+    events.record(session, into, actor, "merged_in", note="", detail=f"{merged}合并到此")
     session.flush()
     return event
 
@@ -296,6 +303,22 @@ PHOTO_KINDS = {
 }
 
 
+HELD = "这段文字需要社区工作人员审核，不能直接发布：请修改后再提交，或直接联系社区"
+
+
+def screen(session: Session, *, actor: User, note: str, counted: bool = False) -> str:
+    """Text added to a case passes the same guards as a post (links from new accounts, the word
+    list): blocked words refuse it, masked ones are masked. Text the list would hold for review is
+    refused too, since a case's timeline and its thread floors have no review queue of their own
+    (staff are never held). `counted`: a resident's update counts against the reply limit."""
+    verdict = guards.check_post(
+        session, actor=actor, action="reply" if counted else None, texts={"note": note}
+    )
+    if verdict.is_held:
+        raise Invalid(HELD, field="note")
+    return verdict.texts["note"]
+
+
 def perform(
     session: Session,
     *,
@@ -323,15 +346,19 @@ def perform(
     if actor is not None and is_muted(actor) and (note.strip() or any(u.data for u in uploads)):
         # Muted: no free text or pictures anywhere, a case's timeline included (a plain 满意 is fine).
         raise Muted(actor.muted_until)  # type: ignore[arg-type]
-    if any(u.data or u.filename for u in uploads) and kind not in PHOTO_KINDS:
+    has_photos = any(u.data or u.filename for u in uploads)
+    if has_photos and (kind not in PHOTO_KINDS or (kind == A.COMMENT and private)):
         raise Invalid("这个操作不能附带照片", field="photos")
+    if actor is not None and note.strip():
+        note = screen(session, actor=actor, note=note, counted=kind == A.UPDATE)
     event: CaseEvent | None
     if kind == A.MERGE:
         if into is None:
             raise Invalid("请填写要合并到的民情意见编号", field="into")
-        event = merge(
-            session, actor=actor, case=case, into=get_case(session, into), note=note, version=version
-        )
+        target = session.get(Case, into) if 1 <= into <= 2**62 else None
+        if target is None:
+            raise Invalid(f"没有编号为 #{into} 的民情意见", field="into")
+        event = merge(session, actor=actor, case=case, into=target, note=note, version=version)
     elif kind in (A.RATE, A.RATE_UNSATISFIED):
         event = followup.rate(
             session, actor=actor, case=case, rating=rating or "", comment_text=note, version=version

@@ -35,10 +35,12 @@ def find_unit(session: Session, ref: str | int | None) -> Unit | None:
     if ref is None or ref == "":
         return None
     unit = None
-    if isinstance(ref, int) or str(ref).isdigit():
-        unit = session.get(Unit, int(ref))
+    text = str(ref).strip()
+    # Only a plain number of sane length is an id ("²".isdigit() is true, and ids stop at 2**62).
+    if isinstance(ref, int) or (text.isascii() and text.isdigit() and len(text) <= 18):
+        unit = session.get(Unit, int(text))
     if unit is None:
-        unit = session.exec(select(Unit).where(Unit.name == str(ref).strip())).first()
+        unit = session.exec(select(Unit).where(Unit.name == text[:40])).first()
     if unit is None:
         raise Invalid("未知的责任单位", field="unit")
     return unit

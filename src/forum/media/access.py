@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 from forum.accounts.models import User
 from forum.boards import service as boards
 from forum.boards.models import Image, Post
-from forum.cases import access as case_access
 from forum.cases import photos as case_photos
 from forum.errors import NotFound
 from forum.notices import service as notices
@@ -22,8 +21,7 @@ def may_fetch(session: Session, *, key: str, viewer: User | None) -> bool:
     if image is not None:
         if image.post_id is None:
             # A photo filed with a case (a report, an update, the fix): whoever may see the case.
-            case = case_photos.case_of_image(session, image.id)  # type: ignore[arg-type]
-            return case is not None and case_access.can_see(session, viewer, case)
+            return case_photos.may_see_photo(session, image_id=image.id, viewer=viewer)  # type: ignore[arg-type]
         post = session.get(Post, image.post_id)
         return post is not None and boards.may_see_post(session, post=post, viewer=viewer)
     attachment = session.exec(select(NoticeAttachment).where(NoticeAttachment.key == key)).first()

@@ -42,7 +42,7 @@ def get_case_or_404(case_id: CaseId, session: SessionDep, user: ApiUser) -> Case
 CaseDep = Annotated[Case, Depends(get_case_or_404)]
 
 
-def _public(request: Request, session: Session, case: Case) -> CasePublic:
+def _public(request: Request, session: Session, case: Case, *, staff: bool = False) -> CasePublic:
     row = queries.rows(session, [case])[0]
     return CasePublic(
         **case.model_dump(
@@ -84,7 +84,7 @@ def _public(request: Request, session: Session, case: Case) -> CasePublic:
                 kind=ph.kind,
                 event_id=ph.event_id,
             )
-            for ph in photos.photos_of(session, case)
+            for ph in photos.photos_of(session, case, staff=staff)
         ],
     )
 
@@ -103,7 +103,9 @@ def _detail(request: Request, session: Session, case: Case, user: User | None) -
         if staff or Party.UNIT in parties
         else []
     )
-    return CaseDetail(**_public(request, session, case).model_dump(), timeline=events, requests=requests)
+    return CaseDetail(
+        **_public(request, session, case, staff=staff).model_dump(), timeline=events, requests=requests
+    )
 
 
 @router.get("/cases", response_model=CasePage)

@@ -262,7 +262,7 @@ def _case_page(page: Page, case: Case, status_code: int = 200, error: DomainErro
         description_html=queries.description_html(case),
         timeline=queries.timeline(page.session, case=case, staff=staff),
         posts=queries.linked_posts(page.session, case=case),
-        photos=photos.photos_of(page.session, case),
+        photos=photos.photos_of(page.session, case, staff=staff),
         meetings=queries.meetings_of(page.session, case=case),
         requests=pushback.requests_of(page.session, case) if staff or Party.UNIT in parties else [],
         pending=pushback.pending(page.session, case),

@@ -91,9 +91,12 @@ def create_meeting(
 def _case_ids(text: str) -> list[int]:
     """“#3, 7，12” -> [3, 7, 12]."""
     try:
-        return [int(x) for x in text.replace("，", ",").replace("#", "").split(",") if x.strip()]
+        ids = [int(x) for x in text.replace("，", ",").replace("#", "").split(",") if x.strip()]
     except ValueError:
         raise Invalid("关联的民情意见请填编号，用逗号分隔", field="case_ids") from None
+    if any(not 1 <= i <= 2**62 for i in ids) or len(ids) > 50:
+        raise Invalid("关联的民情意见编号有误（最多 50 个）", field="case_ids")
+    return ids
 
 
 def _when(value: str, field: str) -> datetime:
