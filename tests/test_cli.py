@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from forum.accounts.models import RoleName, User
 from forum.boards.models import Board, Post, Topic
+from forum.cases.models import Case
 from forum.cli import app
 from forum.config import Settings
 from forum.demo import content, seed
@@ -48,15 +49,23 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):  # type: ignore[no-unt
 def test_seed_demo_writes_a_community_once(env, engine, monkeypatch):  # type: ignore[no-untyped-def]
     # The full demo takes a while; a slice of it exercises the same code.
     full = content.build_topics
-    monkeypatch.setattr(seed, "build_topics", lambda rng: full(random.Random(7))[:25])
+    monkeypatch.setattr(seed, "build_topics", lambda rng, now: full(random.Random(7), now)[:25])
     result = runner.invoke(app, ["seed-demo"])
     assert result.exit_code == 0, result.output
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Board)).one() == len(content.BOARDS)
-        # Besides the 25 demo topics, each published notice has its comment topic.
+        # Besides the 25 demo topics, each published notice has its comment topic, and each public
+        # 我要反映 its thread on 民情反映 (written with its case, unlike a topic handed in later).
         notice_topics = session.exec(select(func.count(col(Notice.topic_id)))).one()
         assert notice_topics == 6
-        assert session.exec(select(func.count()).select_from(Topic)).one() == 25 + notice_topics
+        reported = session.exec(
+            select(func.count())
+            .select_from(Case)
+            .join(Topic, col(Topic.id) == Case.topic_id)
+            .where(Case.source == "report", col(Topic.created_at) == col(Case.created_at))
+        ).one()
+        assert reported >= 4
+        assert session.exec(select(func.count()).select_from(Topic)).one() == 25 + notice_topics + reported
         assert session.exec(select(func.count()).select_from(Post)).one() > 100
         verified = session.exec(
             select(func.count()).select_from(User).where(User.verified_at.is_not(None))

@@ -28,17 +28,23 @@ _AWARE = forum.timeutil.AwareDateTime(timezone=True)
 def upgrade() -> None:
     with op.batch_alter_table("case_file") as batch:
         batch.add_column(
-            sa.Column("entrance", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False, server_default="")
+            sa.Column(
+                "entrance", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False, server_default=""
+            )
         )
         batch.add_column(
-            sa.Column("contact", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False, server_default="")
+            sa.Column(
+                "contact", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False, server_default=""
+            )
         )
         batch.add_column(sa.Column("rated_at", _AWARE, nullable=True))
         batch.add_column(sa.Column("followup_asked_at", _AWARE, nullable=True))
         batch.add_column(sa.Column("unrated_at", _AWARE, nullable=True))
     with op.batch_alter_table("post") as batch:
         batch.add_column(
-            sa.Column("origin", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False, server_default="")
+            sa.Column(
+                "origin", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False, server_default=""
+            )
         )
     op.create_table(
         "case_request",
@@ -88,7 +94,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("UPDATE case_event SET to_status = 'followed_up' WHERE to_status = 'rated'")
-    op.execute("UPDATE case_file SET followed_up_at = rated_at WHERE status = 'rated' AND followed_up_at IS NULL")
+    op.execute(
+        "UPDATE case_file SET followed_up_at = rated_at WHERE status = 'rated' AND followed_up_at IS NULL"
+    )
     op.execute("UPDATE case_file SET status = 'followed_up' WHERE status = 'rated'")
     op.drop_index("ix_case_photo_case", table_name="case_photo")
     op.drop_table("case_photo")

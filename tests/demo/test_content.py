@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from forum.demo import story
 from forum.demo.content import (
     BOARDS,
     CATEGORIES,
+    HOMES,
     RESIDENTS,
     STAFF,
     DemoTopic,
     build_topics,
 )
+from forum.timeutil import SHANGHAI
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_\u4e00-\u9fff]{2,16}$")
 MENTION_RE = re.compile(r"@([A-Za-z0-9_\u4e00-\u9fff]{2,20})")
@@ -25,9 +29,23 @@ CATEGORY_SLUGS = {slug for slug, _ in CATEGORIES}
 USERS = set(RESIDENTS) | set(STAFF)
 
 
-@pytest.fixture(scope="module", params=[1, 20090701, 4242])
-def topics(request: pytest.FixtureRequest) -> list[DemoTopic]:
-    return build_topics(random.Random(request.param))
+# (seed, the day it is built for): the reference day, a summer and a winter.
+@pytest.fixture(
+    scope="module",
+    params=[
+        (1, None),
+        (20090701, datetime(2027, 6, 20, 3, tzinfo=UTC)),
+        (4242, datetime(2027, 2, 10, 12, tzinfo=UTC)),
+    ],
+)
+def built(request: pytest.FixtureRequest) -> tuple[datetime, list[DemoTopic]]:
+    seed, now = request.param
+    return now or story.REFERENCE_NOW, build_topics(random.Random(seed), now)
+
+
+@pytest.fixture(scope="module")
+def topics(built: tuple[datetime, list[DemoTopic]]) -> list[DemoTopic]:
+    return built[1]
 
 
 def _texts(topic: DemoTopic) -> list[str]:
@@ -169,3 +187,96 @@ def test_domain_example_cases_present(topics: list[DemoTopic]) -> None:
         assert case.featured
         assert len(case.replies) >= 40
         assert any(r.author in STAFF for r in case.replies)
+
+
+# --- written for the days they are posted on (forum.demo.story) --------------------------------
+
+THIS_WEEK = re.compile(
+    r"(?<![下每上至；、])周([一二三四五六日])(?![至末])"
+)  # 本周三, 周三下午 (not 每周三, 周一至周五)
+
+
+def _posted(now: datetime, days_ago: float) -> date:
+    return (now - timedelta(days=days_ago)).astimezone(SHANGHAI).date()
+
+
+def test_this_weeks_days_are_still_ahead(built: tuple[datetime, list[DemoTopic]]) -> None:
+    now, topics = built
+    checked = 0
+    for topic in topics:
+        posted = _posted(now, topic.days_ago)
+        for text in (topic.title, topic.body):
+            for day in THIS_WEEK.findall(text):
+                assert story.WEEKDAYS.index(day) > posted.weekday(), (topic.title, posted)
+                checked += 1
+    assert checked >= 10
+
+
+def test_months_and_seasons_fit_the_day(built: tuple[datetime, list[DemoTopic]]) -> None:
+    now, topics = built
+    seasons = {
+        "暖气": (11, 12, 1, 2, 3),
+        "蚊子": (6, 7, 8, 9),
+        "春节": (1, 2),
+        "汛期": (6, 7, 8),
+        "雪": (12, 1, 2),
+    }
+    for topic in topics:
+        posted = _posted(now, topic.days_ago)
+        month = re.search(r"(\d+)月份", topic.title)
+        if month:  # a summary or a 公示 is about the month before
+            assert int(month.group(1)) == (posted.month - 2) % 12 + 1, (topic.title, posted)
+        for word, months in seasons.items():
+            if word in topic.title:
+                assert posted.month in months, (topic.title, posted)
+
+
+def test_residents_speak_of_their_own_homes(topics: list[DemoTopic]) -> None:
+    claims = re.compile(r"^(?:我报名，)?(\d+)号楼，一只|我住(\d+)号楼")
+    checked = 0
+    for topic in topics:
+        for floor in topic.replies:
+            found = claims.search(floor.body)
+            if found and floor.author in HOMES:
+                assert int(found.group(1) or found.group(2)) == HOMES[floor.author][0], floor.body
+                checked += 1
+        sale = re.search(r"在(\d+)号楼(\d+)单元", topic.body)
+        if topic.board == "tiaozao" and sale:
+            assert (int(sale.group(1)), int(sale.group(2))) == HOMES[topic.author][:2], topic.title
+    assert checked >= 3
+    assert HOMES["七号楼老张"][0] == 7 and HOMES["十号楼Tony"] == (10, 2, "1402")  # "住14层"
+
+
+def test_stories_are_told_in_order(built: tuple[datetime, list[DemoTopic]]) -> None:
+    now, topics = built
+    examples = [t for t in topics if t.story]
+    assert {t.story for t in examples} == {"parking", "bus", "lift", "noise", "dogs"}
+    for topic in examples:
+        pinned = [r.days_ago for r in topic.replies if r.days_ago is not None]
+        assert pinned and pinned == sorted(pinned, reverse=True), topic.title
+        assert sum(r.mark == "ack" for r in topic.replies) == 1, topic.title
+    by_title = {t.title: t for t in topics}
+    after = {
+        "48路公交站台缓坡道完工通报": "bus.done",
+        "关于全部楼门电梯改为24小时运行的通知": "lift.announce",
+        "施工扰民补偿发放标准公示": "noise.meeting",
+        "关于成立嘉园一里社区文明养犬协会的公告": "dogs.founding",
+        "居民代表会议决议公示": "dog_rules.closes",
+    }
+    for title, moment in after.items():
+        assert now - timedelta(days=by_title[title].days_ago) > story.moment(now, moment), title
+    # The parking plan is consulted now: nothing says it is decided or painted yet.
+    everything = "\n".join(_all_text(t) for t in topics)
+    assert "车位编了号" not in everything and "规划方案已完成征求意见" not in everything
+
+
+def test_concerns_name_the_unit_that_handles_them(topics: list[DemoTopic]) -> None:
+    units = {"物业公司", "驻区单位", "施工单位", "街道城管科", "社区派出所", "社区居委会"}
+    concerns = [t for t in topics if t.board == "minqing" and not t.story]
+    assert all(t.unit in units and t.progress and t.fix for t in concerns)
+    for topic in concerns:
+        for floor in topic.replies:
+            if floor.mark == "ack" and "转" in floor.body:
+                assert topic.unit in floor.body, floor.body
+            if floor.mark == "done":
+                assert topic.fix in floor.body

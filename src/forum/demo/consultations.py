@@ -13,14 +13,17 @@ from forum.accounts.models import User
 from forum.consultations import queries, service
 from forum.consultations.models import Consultation, ConsultationResponse, QuestionKind
 from forum.consultations.service import AnswerDraft, QuestionDraft
+from forum.demo import story
 from forum.errors import DomainError
 from forum.timeutil import utcnow
 
 PARKING_PLAN = """7号楼和8号楼院内乱停车的问题，居民在论坛上反映了很多次。社区先后组织了两次协调会，\
-反映问题的居民、居民代表和物业公司一起商量，提出了在两楼之间空地规划停车区的方案：
+反映问题的居民、居民代表和物业公司一起商量，拿出了停车区域划分方案（见居务公开的征求意见稿）：\
+A区（7号楼东侧）24 个固定车位，C区（两楼南侧出入口）6 个临时车位，消防通道保留 4 米宽。\
+8号楼北侧的 B区有两种做法，请大家选：
 
-- **方案一**：划设 24 个固定车位，保留 4 米宽消防通道，本楼住户登记使用
-- **方案二**：划设 18 个车位，另留出电动车充电区和一片绿地
+- **方案一**：B区划设 18 个固定车位，本楼住户登记使用
+- **方案二**：B区划设 12 个车位，另留出电动车充电区和一片绿地
 
 请 7/8号楼及周边的住户说说意见，每户一份，截止前可以修改。征求结果会在截止后公布，并作为物业施工的依据。"""
 
@@ -36,7 +39,7 @@ DOG_COMMENTS = [
 ]
 
 REVIEW_COMMENTS = [
-    "居委会的同志很负责，去年电梯的事情跑了好几趟。",
+    "居委会的同志很负责，电梯的事情跑了好几趟。",
     "物业维修响应还是慢，报修后要等好几天。",
     "希望每个季度公开一次物业费收支。",
     "停车问题协调得不错，希望规划方案早点落地。",
@@ -56,19 +59,20 @@ def seed_consultations(
     staff = users[staff_name]
     people = [users[name] for name in residents if name in users]
     answered = 0
+    plan, rules, review_of = story.parking(now), story.dog_rules(now), story.review(now)
 
     parking = service.create_consultation(
         session,
         actor=staff,
         title="7/8号楼院内停车区规划方案征求意见",
         description=PARKING_PLAN,
-        closes_at=now + timedelta(days=10),
+        closes_at=plan.closes,
         audience="household",
         questions=[
             QuestionDraft(
                 QuestionKind.SINGLE,
                 "你更支持哪个停车区方案？",
-                ["方案一：24 个固定车位", "方案二：18 个车位 + 充电区和绿地", "都不支持，维持现状"],
+                ["方案一：B区 18 个固定车位", "方案二：B区 12 个车位 + 充电区和绿地", "都不支持，维持现状"],
             ),
             QuestionDraft(
                 QuestionKind.MULTIPLE,
@@ -97,7 +101,7 @@ def seed_consultations(
             "消防通道一定要保证，上次救护车都进不来。",
         ],
     )
-    _backdate(session, parking, opened=now - timedelta(days=4), closes=now + timedelta(days=10), rng=rng)
+    _backdate(session, parking, opened=plan.plan, closes=plan.closes, rng=rng)
 
     dogs = service.create_consultation(
         session,
@@ -120,15 +124,14 @@ def seed_consultations(
         ],
     )
     answered += _answer(session, dogs, people, rng, weights=[6, 3, 1], texts=DOG_COMMENTS)
-    _backdate(session, dogs, opened=now - timedelta(days=40), closes=now - timedelta(days=26), rng=rng)
+    _backdate(session, dogs, opened=rules.opens, closes=rules.closes, rng=rng)
 
-    year = now.year - 1
     # Every demo resident takes part (many demo households share an address, so not one per household).
     review = service.create_review(
-        session, actor=staff, year=year, closes_at=now + timedelta(days=1), audience="member"
+        session, actor=staff, year=review_of.year, closes_at=now + timedelta(days=1), audience="member"
     )
     answered += _answer(session, review, people, rng, weights=[1], texts=REVIEW_COMMENTS)
-    _backdate(session, review, opened=now - timedelta(days=60), closes=now - timedelta(days=45), rng=rng)
+    _backdate(session, review, opened=review_of.opens, closes=review_of.closes, rng=rng)
     session.flush()
     return answered
 

@@ -1,18 +1,24 @@
 """Demo 居务公开 notices, written through the notice services and then back-dated: the 7/8号楼
-parking-area plan (find it by PARKING_PLAN), a quarterly 财务公开 table that was corrected once, the
+parking-area plan (find it by PARKING_PLAN), a 财务公开 table that was corrected once, the
 second 协调会's minutes, the 民主评议 of the property company, a 办事指南, one notice scheduled for
-next week and one withdrawn — with residents' questions and staff answers under them."""
+next week and one withdrawn — with residents' questions and staff answers under them. Their dates
+come from forum.demo.story: the minutes follow their meeting, the plan the meeting that asked
+for it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlmodel import Session, col, select
 
 from forum.accounts.models import User
 from forum.boards.models import Post, Topic
+from forum.demo import story
 from forum.notices import service
 from forum.notices.models import Notice, NoticeVersion
+from forum.timeutil import SHANGHAI
 
 PARKING_PLAN = "7号楼、8号楼院内停车区域划分方案（征求意见稿）"
 _SIGN = "\n\n嘉园一里社区居委会"
@@ -37,27 +43,27 @@ _PARKING_BODY = (
 )
 
 _FINANCE_V1 = (
-    "根据居务公开制度，现将本季度社区公益事业专项经费收支情况公示如下：\n\n"
+    "根据居务公开制度，现将{period}社区公益事业专项经费收支情况公示如下：\n\n"
     "| 项目 | 金额（元） | 说明 |\n"
     "| --- | --- | --- |\n"
-    "| 上季度结余 | 18,600.00 | |\n"
-    "| 本季度拨付 | 50,000.00 | 街道拨付公益金 |\n"
-    "| 7、8号楼停车区划线及路灯 | 12,800.00 | 物业公司代施工，凭发票报销 |\n"
+    "| 期初结余 | 18,600.00 | |\n"
+    "| 本期拨付 | 50,000.00 | 街道拨付公益金 |\n"
+    "| 7、8号楼消防通道禁停标线 | 2,800.00 | 物业公司代施工，凭发票报销 |\n"
     "| 48路站台无障碍坡道配套扶手 | 3,200.00 | |\n"
     "| 文明养犬协会成立活动物料 | 1,450.00 | 宣传册、拾便袋 |\n"
     "| 绿化补种（3号楼、5号楼前） | 6,300.00 | |\n"
-    "| 本季度结余 | 44,850.00 | |\n\n"
+    "| 期末结余 | 54,850.00 | |\n\n"
     "以上收支凭证在居委会存档，居民可在工作日到居委会查阅。对公示内容有疑问的，请在本公告下留言或到居委会当面询问。"
     + _SIGN
 )
 _FINANCE_V2 = _FINANCE_V1.replace(
     "| 绿化补种（3号楼、5号楼前） | 6,300.00 | |",
     "| 绿化补种（3号楼、5号楼前） | 5,300.00 | 更正：原公示多记1,000元 |",
-).replace("| 本季度结余 | 44,850.00 | |", "| 本季度结余 | 45,850.00 | |")
+).replace("| 期末结余 | 54,850.00 | |", "| 期末结余 | 55,850.00 | |")
 
 _MINUTES = (
-    "**时间**：11月18日（周二）19:00—20:40\n"
-    "**地点**：居委会二楼会议室\n"
+    "**时间**：{when}19:00—20:40\n"
+    "**地点**：社区服务站二楼会议室\n"
     "**参会**：反映人代表七号楼老张、八号楼李阿姨，居民代表5人，物业公司项目经理，社区工作人员3人\n\n"
     "**一、情况通报**\n"
     "社工小李通报了第一次协调会以来的进展：物业已摸清两楼登记车辆共41辆，院内可利用空间约48个车位。\n\n"
@@ -73,7 +79,7 @@ _MINUTES = (
 )
 
 _REVIEW = (
-    "11月25日，社区召开民主评议会，居民代表、楼门长和驻区单位代表共38人，对物业公司2025年度服务进行评议。结果如下：\n\n"
+    "{when}，社区召开民主评议会，居民代表、楼门长和驻区单位代表共38人，对物业公司{year}年度服务进行评议。结果如下：\n\n"
     "| 评议项目 | 满意 | 基本满意 | 不满意 | 满意率 |\n"
     "| --- | --- | --- | --- | --- |\n"
     "| 环境卫生 | 21 | 13 | 4 | 89.5% |\n"
@@ -99,55 +105,146 @@ _GUIDE = (
 )
 
 _SCHEDULED = (
-    "元旦上午9:00—11:30，社区在中心广场举办迎新春游园活动：猜灯谜、套圈、书法送福字，"
+    "{when}上午9:00—11:30，社区在中心广场举办邻里节游园活动：猜谜语、套圈、书法送字，"
     "文明养犬协会现场发放拾便袋。凭游园卡兑换小礼品，游园卡在各楼门长处领取。" + _SIGN
 )
 
-_WITHDRAWN = "接自来水公司通知，12月5日9:00—17:00，1号楼至6号楼停水检修，请提前储水。" + _SIGN
+_WITHDRAWN = "接自来水公司通知，{when}9:00—17:00，1号楼至6号楼停水检修，请提前储水。" + _SIGN
 
 
-def seed_notices(session: Session, users: dict[str, User], now: datetime) -> list[Notice]:
-    """Write the demo notices (skipped if the parking plan is already there); returns them."""
+def parking_minutes(now: datetime) -> str:
+    """The minutes of the second parking 协调会 (a notice, and the meeting's own record)."""
+    return _MINUTES.format(when=story.md_weekday(story.parking(now).meeting2))
+
+
+def _finance_period(published: datetime) -> str:
+    """The four months up to the day before it is published: 2026年7月22日至11月18日."""
+    first, last = ((published - timedelta(days=n)).astimezone(SHANGHAI) for n in (120, 1))
+    again = f"{last.year}年" if last.year != first.year else ""
+    return f"{first.year}年{first.month}月{first.day}日至{again}{last.month}月{last.day}日"
+
+
+Schedule = Callable[[datetime, Callable[[], object]], object]
+
+
+def _at_once(_when: datetime, write: Callable[[], object]) -> None:
+    write()
+
+
+def seed_notices(
+    session: Session, users: dict[str, User], now: datetime, schedule: Schedule = _at_once
+) -> list[Notice]:
+    """Write the demo notices (skipped if the parking plan is already there); returns them. With a
+    schedule (the seed's timeline), each write happens at its moment instead, and only what was
+    written by the time this returns is returned."""
     if service.find_by_title(session, PARKING_PLAN) is not None:
         return []
     staff, director, station = users["社工小李"], users["居委会王主任"], users["服务站张姐"]
+    made: dict[str, Notice] = {}
 
-    def notice(actor: User, days_ago: float, **fields: object) -> Notice:
-        item = service.create_notice(session, actor=actor, **fields)  # type: ignore[arg-type]
-        _backdate(session, item, now - timedelta(days=days_ago))
-        return item
+    def notice(key: str, actor: User, when: datetime, **fields: object) -> None:
+        def write() -> None:
+            made[key] = service.create_notice(session, actor=actor, **fields)  # type: ignore[arg-type]
+            _backdate(session, made[key], when)
 
-    minutes = notice(
-        director, 20, title="7、8号楼院内停车问题第二次协调会会议纪要", body=_MINUTES, category="minutes"
+        schedule(when, write)
+
+    parking, review_of = story.parking(now), story.review(now)
+    notice(
+        "minutes",
+        director,
+        parking.minutes,
+        title="7、8号楼院内停车问题第二次协调会会议纪要",
+        body=parking_minutes(now),
+        category="minutes",
     )
-    finance = notice(
-        staff, 14, title="2025年第三季度社区公益事业专项经费收支公示", body=_FINANCE_V1, category="finance"
+    published = now - timedelta(days=14)
+    period = _finance_period(published)
+    notice(
+        "finance",
+        staff,
+        published,
+        title=f"{period}社区公益事业专项经费收支公示",
+        body=_FINANCE_V1.format(period=period),
+        category="finance",
     )
-    service.edit_notice(session, actor=staff, notice=finance, body=_FINANCE_V2, version=1)
-    _backdate_edit(session, finance, now - timedelta(days=12))
-    plan = notice(staff, 9, title=PARKING_PLAN, body=_PARKING_BODY, category="announcement", pinned=True)
-    review = notice(director, 6, title="2025年度物业服务民主评议结果公示", body=_REVIEW, category="review")
-    guide = notice(station, 30, title="高龄津贴申领办事指南", body=_GUIDE, category="guide")
-    withdrawn = notice(
-        staff, 4, title="关于12月5日1至6号楼停水的通知", body=_WITHDRAWN, category="announcement"
-    )
-    service.withdraw(
-        session, actor=staff, notice=withdrawn, reason="自来水公司调整了检修日期，新时间另行通知"
-    )
-    scheduled = service.create_notice(
-        session,
-        actor=staff,
-        title="元旦社区游园活动通知",
-        body=_SCHEDULED,
+    # Corrected the next day, an hour before staff answered the question that caught the error.
+    corrected = published + timedelta(days=1, hours=5)
+
+    def correct() -> None:
+        body = _FINANCE_V2.format(period=period)
+        service.edit_notice(session, actor=staff, notice=made["finance"], body=body, version=1)
+        _backdate_edit(session, made["finance"], corrected)
+
+    schedule(corrected, correct)
+    notice(
+        "plan",
+        staff,
+        parking.plan,
+        title=PARKING_PLAN,
+        body=_PARKING_BODY,
         category="announcement",
-        publish_at=now + timedelta(days=5),
+        pinned=True,
+    )
+    notice(
+        "review",
+        director,
+        review_of.notice,
+        title=f"{review_of.year}年度物业服务民主评议结果公示",
+        body=_REVIEW.format(when=story.md(review_of.meeting), year=review_of.year),
+        category="review",
+    )
+    notice(
+        "guide",
+        station,
+        now - timedelta(days=30),
+        title="高龄津贴申领办事指南",
+        body=_GUIDE,
+        category="guide",
+    )
+    # Announced four days ago for the day after tomorrow, then withdrawn just now: the date moved.
+    cut = now + timedelta(days=2)
+    notice(
+        "withdrawn",
+        staff,
+        now - timedelta(days=4),
+        title=f"关于{story.md(cut)}1至6号楼停水的通知",
+        body=_WITHDRAWN.format(when=story.md_weekday(cut)),
+        category="announcement",
+    )
+    schedule(
+        now - timedelta(minutes=20),
+        lambda: service.withdraw(
+            session, actor=staff, notice=made["withdrawn"], reason="自来水公司调整了检修日期，新时间另行通知"
+        ),
+    )
+    fair = now + timedelta(days=8)
+    schedule(
+        now - timedelta(minutes=10),
+        lambda: made.setdefault(
+            "scheduled",
+            service.create_notice(
+                session,
+                actor=staff,
+                title="社区邻里节游园活动通知",
+                body=_SCHEDULED.format(when=story.md_weekday(fair)),
+                category="announcement",
+                publish_at=now + timedelta(days=5),
+            ),
+        ),
     )
 
-    _comments(
-        session,
-        users,
-        plan,
-        now - timedelta(days=9),
+    def comments(key: str, start: datetime, items: list[tuple[str, str] | tuple[str, str, int]]) -> None:
+        """Comments (and 楼中楼 answers, given the floor they answer), three hours apart after start."""
+        for n, item in enumerate(items, start=1):
+            when = start + timedelta(hours=3 * n)
+            name, body = item[0], item[1]
+            parent = item[2] if len(item) == 3 else None  # type: ignore[misc]
+            schedule(when, partial(_comment, session, made, key, users[name], body, parent, when))
+
+    comments(
+        "plan",
+        parking.plan,
         [
             ("七号楼老张", "终于有方案了！A区24个车位够不够？我们楼登记的车就有二十多辆。"),
             ("社工小李", "按登记情况，7号楼23辆、8号楼18辆，A区和B区加起来42个车位，够用。", 2),
@@ -157,29 +254,44 @@ def seed_notices(session: Session, users: dict[str, User], now: datetime) -> lis
             ("老陈开车", "建议C区装个限时提示牌，不然临时停车就变成长期停车了。"),
         ],
     )
-    _comments(
-        session,
-        users,
-        finance,
-        now - timedelta(days=13),
+    comments(
+        "finance",
+        published + timedelta(days=1),
         [
             ("嘉一老王头", "绿化补种6300？3号楼前就种了几棵冬青吧。"),
             ("社工小李", "谢谢提醒，核对后确实多记了1000元，已经更正，修改记录可以查到原来的版本。", 2),
             ("退休老周", "账目公开得清楚，点赞。"),
         ],
     )
-    _comments(
-        session,
-        users,
-        review,
-        now - timedelta(days=6),
+    comments(
+        "review",
+        review_of.notice,
         [
             ("三单元王姐", "设施维修不满意的这么多，报修真的要等好几天。"),
             ("二号楼钱大爷", "希望物业的整改措施也公示出来。"),
         ],
     )
     session.flush()
-    return [plan, finance, minutes, review, guide, withdrawn, scheduled]
+    order = ("plan", "finance", "minutes", "review", "guide", "withdrawn", "scheduled")
+    return [made[key] for key in order if key in made]
+
+
+def _comment(
+    session: Session,
+    made: dict[str, Notice],
+    key: str,
+    actor: User,
+    body: str,
+    parent: int | None,
+    when: datetime,
+) -> None:
+    notice = made[key]
+    post = service.comment(session, actor=actor, notice=notice, body=body, parent_floor=parent)
+    post.created_at = when
+    topic = session.get(Topic, notice.topic_id)
+    assert topic is not None
+    topic.last_posted_at = when
+    session.flush()
 
 
 def _backdate(session: Session, notice: Notice, when: datetime) -> None:
@@ -207,25 +319,4 @@ def _backdate_edit(session: Session, notice: Notice, when: datetime) -> None:
     if notice.topic_id:
         first = session.exec(select(Post).where(Post.topic_id == notice.topic_id, Post.floor == 1)).one()
         first.edited_at = when
-    session.flush()
-
-
-def _comments(
-    session: Session,
-    users: dict[str, User],
-    notice: Notice,
-    start: datetime,
-    items: list[tuple[str, str] | tuple[str, str, int]],
-) -> None:
-    """Comments (and 楼中楼 answers, given the floor they answer), spaced over the days after start."""
-    when = start
-    for item in items:
-        name, body = item[0], item[1]
-        parent = item[2] if len(item) == 3 else None  # type: ignore[misc]
-        when = when + timedelta(hours=3)
-        post = service.comment(session, actor=users[name], notice=notice, body=body, parent_floor=parent)
-        post.created_at = when
-    topic = session.get(Topic, notice.topic_id)
-    assert topic is not None
-    topic.last_posted_at = when
     session.flush()
