@@ -51,6 +51,17 @@ def make_reply(session: Session, *, topic: Topic, author: User, body: str = "同
     return post
 
 
+def png(color: str = "red", size: tuple[int, int] = (40, 30)) -> bytes:
+    """A small real PNG, for uploads."""
+    import io
+
+    from PIL import Image as PILImage
+
+    out = io.BytesIO()
+    PILImage.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
 def csrf(client: TestClient) -> str:
     """The CSRF token of this browser (fetching a page first if it has no cookie yet)."""
     if "forum_csrf" not in client.cookies:

@@ -3,13 +3,10 @@ photos of the report and of the fix, Markdown like posts, residents' updates."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image as PILImage
 from sqlmodel import col, select
 
-from factories import form_post, login, make_board, make_topic, make_unit_contact, make_user
+from factories import form_post, login, make_board, make_topic, make_unit_contact, make_user, png
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
 from forum.boards.models import Image, Post, Topic
@@ -17,12 +14,6 @@ from forum.boards.service import Upload
 from forum.cases import intake, photos, service
 from forum.cases.models import CaseEvent
 from forum.errors import Conflict
-
-
-def png(color: str = "green") -> bytes:
-    out = io.BytesIO()
-    PILImage.new("RGB", (40, 30), color).save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.fixture

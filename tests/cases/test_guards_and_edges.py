@@ -4,13 +4,10 @@ requests lapse; odd inputs get a clear error, never a 500."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image as PILImage
 from sqlmodel import select
 
-from factories import api_token, form_post, login, make_board, make_topic, make_unit_contact, make_user
+from factories import api_token, form_post, login, make_board, make_topic, make_unit_contact, make_user, png
 from forum.accounts.models import RoleName
 from forum.boards import service as boards
 from forum.boards.models import Post
@@ -19,12 +16,6 @@ from forum.cases import intake, pushback, service
 from forum.cases.models import CaseEvent, RequestStatus
 from forum.errors import Conflict, Invalid
 from forum.guards import service as guards
-
-
-def png() -> bytes:
-    out = io.BytesIO()
-    PILImage.new("RGB", (40, 30), "red").save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@ and the API, with photos; no 社工 involved until triage."""
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 
 import pytest
-from PIL import Image as PILImage
 from sqlmodel import select
 
-from factories import api_token, form_post, login, make_board, make_topic, make_unit_contact, make_user
+from factories import api_token, form_post, login, make_board, make_topic, make_unit_contact, make_user, png
 from forum.accounts.models import Household, HouseholdStatus, RoleName
 from forum.boards.models import Image, Topic
 from forum.boards.service import Upload
@@ -19,12 +17,6 @@ from forum.cases.models import Case, CasePhoto, Source, Status
 from forum.errors import Invalid, NotPermitted
 from forum.moderation.errors import Muted
 from forum.timeutil import utcnow
-
-
-def png(color: str = "red") -> bytes:
-    out = io.BytesIO()
-    PILImage.new("RGB", (40, 30), color).save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.fixture
