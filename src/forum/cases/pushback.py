@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from forum import labels
 from forum.accounts.models import User
 from forum.boards.service import clean_text
 from forum.cases import events
@@ -22,7 +23,6 @@ from forum.notifications.models import NotificationKind
 from forum.timeutil import SHANGHAI, utcnow
 
 REASON_MAX = 500
-WORDS = {RequestKind.RETURN: "退单", RequestKind.REASSIGN: "改派申请", RequestKind.EXTEND: "延期申请"}
 
 
 def pending(session: Session, case: Case) -> CaseRequest | None:
@@ -60,7 +60,7 @@ def ask(
         raise Conflict("这件事已有一个待审批的申请，请等社区处理后再提")
     proposed_unit = None
     proposed_due = None
-    detail = WORDS[kind]
+    detail = labels.REQUEST_KIND[kind]
     if kind == RequestKind.REASSIGN:
         proposed_unit = find_unit(session, unit) if unit not in (None, "") else None
         if proposed_unit is None:
@@ -87,10 +87,9 @@ def ask(
     )
     session.add(request)
     events.record(session, case, actor, "pushback", note=reason, detail=detail)
+    waiting = f"单位{labels.REQUEST_KIND[kind]}，待审批"
     for staff_id in {case.handler_id, case.opened_by_id} - {None}:
-        events.notify(
-            session, staff_id, NotificationKind.CASE_UPDATE, actor, case, f"单位{WORDS[kind]}，待审批"
-        )
+        events.notify(session, staff_id, NotificationKind.CASE_UPDATE, actor, case, waiting)
     session.flush()
     return request
 
@@ -129,7 +128,7 @@ def decide(
         raise Conflict("这个申请已经处理过了")
     session.refresh(request)
     kind = RequestKind(request.kind)
-    word = WORDS[kind]
+    word = labels.REQUEST_KIND[kind]
     detail = f"{word}：{'同意' if approve else '不同意'}"
     if approve:
         if kind == RequestKind.RETURN:
